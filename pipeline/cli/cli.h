@@ -1,0 +1,51 @@
+/* cli.h: what the parts of the command-line tool share. */
+#ifndef CLIPLINE_CLI_H
+#define CLIPLINE_CLI_H
+
+#include "clipline.h"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILED = 1,
+    CLI_EXIT_CONFIG = 2,
+    CLI_EXIT_INTERRUPTED = 130,
+    CLI_CONTINUE = -1,
+};
+
+#define CLI_MAX_POSITIONAL 4
+
+struct cli_command;
+
+typedef struct cli_args {
+    const struct cli_command *cmd;
+    const char *pos[CLI_MAX_POSITIONAL];
+    int nb_pos;
+    /* options (see the table in options.c) */
+    const char *dest, *preset_dir;
+    int threads, force, dry_run, fail_fast, json, verbose, quiet, explain;
+} cli_args;
+
+typedef struct cli_command {
+    const char *name;
+    const char *usage; /* arguments after the name */
+    const char *help;
+    int min_pos, max_pos;
+    int (*run)(const cli_args *a);
+} cli_command;
+
+/* options.c */
+int cli_parse(int argc, char **argv, cli_args *a);
+
+/* main.c */
+int cli_open(const cli_args *a, clipline_context **ctx);
+void cli_close(clipline_context **ctx);
+int cli_exit_code(int ret);
+int cli_report_error(clipline_context *ctx, int ret);
+
+/* commands.c */
+int cli_cmd_run(const cli_args *a);
+int cli_cmd_plan(const cli_args *a);
+int cli_cmd_probe(const cli_args *a);
+int cli_cmd_presets(const cli_args *a);
+
+#endif

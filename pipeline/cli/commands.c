@@ -1,0 +1,135 @@
+/*
+ * commands.c: one function per command; each opens a context, calls the
+ * library, prints the result to stdout and returns the exit code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int run_or_plan(const cli_args *a, int dry_run)
+{
+    clipline_context *ctx = NULL;
+    int ret = cli_open(a, &ctx);
+    if (ret < 0)
+        return CLI_EXIT_CONFIG;
+    clipline_run_options o;
+    clipline_default_run_options(&o);
+    o.dest = a->dest;
+    o.force = a->force;
+    o.dry_run = dry_run || a->dry_run;
+    o.fail_fast = a->fail_fast;
+    o.explain = a->explain;
+    clipline_run_summary sum;
+    ret = clipline_run(ctx, a->pos[0], &o, &sum);
+    if (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED) {
+        if (o.dry_run)
+            fprintf(stderr, "clipline: plan: %d item%s, %d output%s to build, %d up to date\n",
+                    sum.items, sum.items == 1 ? "" : "s", sum.outputs_planned,
+                    sum.outputs_planned == 1 ? "" : "s", sum.outputs_skipped);
+        else
+            fprintf(stderr, "clipline: %d item%s: %d ok, %d failed; %d output%s built, %d up to date\n",
+                    sum.items, sum.items == 1 ? "" : "s", sum.items_ok, sum.items_failed,
+                    sum.outputs_built, sum.outputs_built == 1 ? "" : "s", sum.outputs_skipped);
+    }
+    int code = cli_report_error(ctx, ret);
+    cli_close(&ctx);
+    return code;
+}
+
+int cli_cmd_run(const cli_args *a)
+{
+    return run_or_plan(a, 0);
+}
+
+int cli_cmd_plan(const cli_args *a)
+{
+    return run_or_plan(a, 1);
+}
+
+static void print_stream(const clipline_stream_info *s)
+{
+    printf("  #%d %s: %s", s->index, s->type, s->codec);
+    if (s->profile[0])
+        printf(" (%s)", s->profile);
+    if (!strcmp(s->type, "video")) {
+        printf(", %dx%d, SAR %d:%d, DAR %d:%d, %.3f fps%s, %s (%d-bit)", s->width, s->height,
+               s->sar_num, s->sar_den, s->dar_num, s->dar_den, s->frame_rate,
+               s->variable_frame_rate ? " (variable)" : "", s->pix_fmt, s->bit_depth);
+        printf(", %s", s->field_order);
+        if (s->rotation != 0)
+            printf(", rotated %g°", s->rotation);
+        printf(", colour %s/%s/%s/%s", s->color_primaries, s->color_transfer, s->color_space,
+               s->color_range);
+    } else if (!strcmp(s->type, "audio")) {
+        printf(", %d Hz, %d channel%s (%s)", s->sample_rate, s->channels, s->channels == 1 ? "" : "s",
+               s->channel_layout);
+    }
+    if (s->language[0])
+        printf(", language %s", s->language);
+    if (s->bit_rate > 0)
+        printf(", %lld kb/s", (long long)(s->bit_rate / 1000));
+    printf("\n");
+}
+
+int cli_cmd_probe(const cli_args *a)
+{
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    clipline_media_info *info = NULL;
+    int ret = clipline_probe(ctx, a->pos[0], &info);
+    if (ret < 0) {
+        int code = cli_report_error(ctx, ret);
+        cli_close(&ctx);
+        return code;
+    }
+    if (a->json) {
+        char *j = clipline_media_info_json(info);
+        printf("%s\n", j ? j : "{}");
+        free(j);
+    } else {
+        printf("%s\n  container %s, %.3f s, %lld bytes, %lld kb/s\n", info->path, info->container,
+               info->duration_s, (long long)info->size_bytes, (long long)(info->bit_rate / 1000));
+        for (int i = 0; i < info->nb_streams; i++)
+            print_stream(&info->streams[i]);
+    }
+    clipline_media_info_free(&info);
+    cli_close(&ctx);
+    return CLI_EXIT_OK;
+}
+
+int cli_cmd_presets(const cli_args *a)
+{
+    const char *sub = a->pos[0];
+    int want = !strcmp(sub, "list") ? 1 : 2;
+    if ((strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "check")) || a->nb_pos != want) {
+        fprintf(stderr, "clipline: usage: clipline presets list | show NAME | check FILE\n");
+        return CLI_EXIT_CONFIG;
+    }
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    int ret;
+    if (!strcmp(sub, "list")) {
+        char **names = NULL;
+        ret = clipline_presets_list(ctx, &names);
+        for (int i = 0; ret >= 0 && names[i]; i++)
+            printf("%s\n", names[i]);
+        clipline_strv_free(&names);
+    } else if (!strcmp(sub, "show")) {
+        char *json = NULL;
+        ret = clipline_preset_show(ctx, a->pos[1], &json);
+        if (ret >= 0)
+            printf("%s\n", json);
+        free(json);
+    } else {
+        ret = clipline_preset_check(ctx, a->pos[1]);
+        if (ret >= 0)
+            printf("%s: ok\n", a->pos[1]);
+    }
+    int code = cli_report_error(ctx, ret);
+    cli_close(&ctx);
+    return code;
+}

@@ -1,0 +1,148 @@
+/*
+ * context.c: opening and closing a context, logging, and the bridge that
+ * carries FFmpeg's av_log messages into the context's callback.
+ */
+#include <pthread.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/log.h>
+
+#include "internal.h"
+
+#ifndef CLIPLINE_PRESET_DIR
+#define CLIPLINE_PRESET_DIR "presets"
+#endif
+
+/* av_log has one global callback; it forwards to the most recently opened
+ * context that is still open. */
+static pthread_mutex_t bridge_lock = PTHREAD_MUTEX_INITIALIZER;
+static const clipline_context *bridge_ctx;
+
+void clipline_default_settings(clipline_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->log_level = CLIPLINE_LOG_INFO;
+}
+
+void cl_vlog(const clipline_context *c, int level, const char *origin, const char *fmt, va_list ap)
+{
+    if (!c || !c->s.log_cb || level > c->s.log_level)
+        return;
+    char msg[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    if (n)
+        c->s.log_cb(c->s.log_opaque, level, origin, msg);
+}
+
+void cl_log(const clipline_context *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cl_vlog(c, level, "clipline", fmt, ap);
+    va_end(ap);
+}
+
+int cl_fail(clipline_context *c, int err, const char *fmt, ...)
+{
+    if (!c)
+        return err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static void av_log_bridge(void *avcl, int level, const char *fmt, va_list ap)
+{
+    /* FFmpeg's own prefix ("[libx264 @ 0x...]") is left out: addresses are
+     * noise for users; the item and stage are in our own messages. */
+    static __thread char line[2048];
+    static __thread size_t used;
+    pthread_mutex_lock(&bridge_lock);
+    const clipline_context *c = bridge_ctx;
+    pthread_mutex_unlock(&bridge_lock);
+    int wanted = level <= AV_LOG_ERROR ? CLIPLINE_LOG_WARNING
+                 : level <= AV_LOG_VERBOSE ? CLIPLINE_LOG_VERBOSE : CLIPLINE_LOG_DEBUG;
+    if (!c || wanted > c->s.log_level)
+        return;
+    int n = vsnprintf(line + used, sizeof(line) - used, fmt, ap);
+    if (n < 0)
+        return;
+    used += (size_t)n;
+    if (used >= sizeof(line) - 1)
+        used = sizeof(line) - 1;
+    if (used && line[used - 1] != '\n' && used < sizeof(line) - 1)
+        return; /* wait for the end of the line */
+    line[used] = '\0';
+    used = 0;
+    /* One level down: our own message names the file and what failed, so
+     * FFmpeg's errors are background (warnings), its warnings and INFO
+     * chatter (encoder statistics) verbose detail. */
+    int lvl = level <= AV_LOG_ERROR     ? CLIPLINE_LOG_WARNING
+              : level <= AV_LOG_VERBOSE ? CLIPLINE_LOG_VERBOSE
+                                        : CLIPLINE_LOG_DEBUG;
+    size_t n_out = strlen(line);
+    while (n_out && (line[n_out - 1] == '\n' || line[n_out - 1] == '\r'))
+        line[--n_out] = '\0';
+    if (line[0])
+        c->s.log_cb(c->s.log_opaque, lvl, "ffmpeg", line);
+}
+
+int clipline_open(clipline_context **ctx, const clipline_settings *s)
+{
+    if (!ctx)
+        return CLIPLINE_ERROR_CONFIG;
+    *ctx = NULL;
+    clipline_context *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    clipline_default_settings(&c->s);
+    if (s)
+        c->s = *s;
+    const char *dir = c->s.preset_dir;
+    if (!dir)
+        dir = getenv("CLIPLINE_PRESETS");
+    if (!dir)
+        dir = CLIPLINE_PRESET_DIR;
+    snprintf(c->preset_dir, sizeof(c->preset_dir), "%s", dir);
+    c->s.preset_dir = c->preset_dir;
+
+    pthread_mutex_lock(&bridge_lock);
+    bridge_ctx = c;
+    pthread_mutex_unlock(&bridge_lock);
+    av_log_set_callback(av_log_bridge);
+    *ctx = c;
+    return 0;
+}
+
+void clipline_close(clipline_context **ctx)
+{
+    if (!ctx || !*ctx)
+        return;
+    pthread_mutex_lock(&bridge_lock);
+    if (bridge_ctx == *ctx) {
+        bridge_ctx = NULL;
+        av_log_set_callback(av_log_default_callback);
+    }
+    pthread_mutex_unlock(&bridge_lock);
+    free(*ctx);
+    *ctx = NULL;
+}
+
+const char *clipline_error_detail(const clipline_context *ctx)
+{
+    return ctx ? ctx->detail : "";
+}
+
+void clipline_interrupt(clipline_context *ctx)
+{
+    if (ctx)
+        ctx->interrupted = 1;
+}

@@ -1,0 +1,45 @@
+/*
+ * internal.h: what every stage of libclipline shares: the context, logging,
+ * error details and small helpers. Stages include this and their own header,
+ * never each other's; only the job orchestrator (job/run.c) knows all stages.
+ */
+#ifndef CL_INTERNAL_H
+#define CL_INTERNAL_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clipline.h"
+
+#define CL_DETAIL_MAX 1024
+
+struct clipline_context {
+    clipline_settings s;
+    char preset_dir[4096];
+    char detail[CL_DETAIL_MAX];
+    volatile sig_atomic_t interrupted;
+};
+
+/* Logging through the context's callback. */
+void cl_log(const clipline_context *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cl_vlog(const clipline_context *c, int level, const char *origin, const char *fmt, va_list ap);
+
+/* Records the sentence explaining a failure and returns `err`, so that a
+ * function can `return cl_fail(c, CLIPLINE_ERROR_CONFIG, "...")`. */
+int cl_fail(clipline_context *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Validation at the API edge (habit 6): names the failed check. */
+#define CL_CHECK_ARG(c, cond)                                                                  \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            return cl_fail((c), CLIPLINE_ERROR_CONFIG, "invalid argument: %s (%s)", #cond, \
+                           __func__);                                                          \
+    } while (0)
+
+/* Errors of FFmpeg as text. */
+const char *cl_averr(int err, char buf[128]);
+
+#endif

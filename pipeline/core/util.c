@@ -1,0 +1,229 @@
+/* util.c: files, paths and hashing shared by the stages. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+#include <libavutil/mem.h>
+#include <libavutil/sha.h>
+
+#include "util.h"
+
+int cl_read_file(const char *path, size_t cap, char **buf, size_t *len)
+{
+    *buf = NULL;
+    if (len)
+        *len = 0;
+    int ret = 0;
+    char *data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return AVERROR(errno);
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0) {
+        ret = AVERROR(errno);
+        goto end;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        ret = AVERROR(EISDIR);
+        goto end;
+    }
+    if ((uint64_t)st.st_size > cap) {
+        ret = CLIPLINE_ERROR_LIMIT;
+        goto end;
+    }
+    data = malloc((size_t)st.st_size + 1);
+    if (!data) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    size_t n = fread(data, 1, (size_t)st.st_size + 1, f);
+    if (ferror(f)) {
+        ret = AVERROR(EIO);
+        goto end;
+    }
+    if (n > (size_t)st.st_size) { /* grew while being read */
+        ret = CLIPLINE_ERROR_LIMIT;
+        goto end;
+    }
+    data[n] = '\0';
+    *buf = data;
+    data = NULL;
+    if (len)
+        *len = n;
+end:
+    free(data);
+    fclose(f);
+    return ret;
+}
+
+int cl_mkdirs(const char *path, int mode)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+        return AVERROR(ENAMETOOLONG);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
+            return AVERROR(errno);
+        *p = '/';
+    }
+    if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
+        return AVERROR(errno);
+    return 0;
+}
+
+char *cl_path_join(const char *a, const char *b)
+{
+    if (!a || !*a || !strcmp(a, ".") || (b && b[0] == '/'))
+        return strdup(b ? b : "");
+    size_t la = strlen(a), lb = strlen(b);
+    char *r = malloc(la + lb + 2);
+    if (!r)
+        return NULL;
+    memcpy(r, a, la);
+    size_t o = la;
+    if (la && a[la - 1] != '/')
+        r[o++] = '/';
+    memcpy(r + o, b, lb + 1);
+    return r;
+}
+
+char *cl_path_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+int cl_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+    int ret = 0, fd = -1;
+    char *dir = cl_path_dir(path);
+    char *tmp = NULL;
+    if (!dir)
+        return AVERROR(ENOMEM);
+    if ((ret = cl_mkdirs(dir, 0755)) < 0)
+        goto end;
+    size_t tl = strlen(path) + 32;
+    tmp = malloc(tl);
+    if (!tmp) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    snprintf(tmp, tl, "%s.%ld.tmp", path, (long)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ret = AVERROR(errno);
+        goto end;
+    }
+    const char *p = buf;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            ret = AVERROR(errno);
+            goto end;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        ret = AVERROR(errno);
+        goto end;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        ret = AVERROR(errno);
+        goto end;
+    }
+end:
+    if (fd >= 0)
+        close(fd);
+    if (ret < 0 && tmp)
+        unlink(tmp);
+    free(tmp);
+    free(dir);
+    return ret;
+}
+
+static void to_hex(const uint8_t *d, int n, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < n; i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
+    hex[2 * n] = '\0';
+}
+
+void cl_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    uint8_t d[32];
+    struct AVSHA *sha = av_sha_alloc();
+    if (!sha) {
+        hex[0] = '\0';
+        return;
+    }
+    av_sha_init(sha, 256);
+    av_sha_update(sha, data, len);
+    av_sha_final(sha, d);
+    av_free(sha);
+    to_hex(d, 32, hex);
+}
+
+int cl_sha256_file(const char *path, char hex[65], int64_t *bytes)
+{
+    int ret = 0;
+    uint8_t d[32];
+    int64_t total = 0;
+    struct AVSHA *sha = av_sha_alloc();
+    char *buf = malloc(1 << 16);
+    FILE *f = fopen(path, "rb");
+    if (!sha || !buf || !f) {
+        ret = f ? AVERROR(ENOMEM) : AVERROR(errno);
+        goto end;
+    }
+    av_sha_init(sha, 256);
+    size_t n;
+    while ((n = fread(buf, 1, 1 << 16, f)) > 0) {
+        av_sha_update(sha, (const uint8_t *)buf, n);
+        total += (int64_t)n;
+    }
+    if (ferror(f)) {
+        ret = AVERROR(EIO);
+        goto end;
+    }
+    av_sha_final(sha, d);
+    to_hex(d, 32, hex);
+    if (bytes)
+        *bytes = total;
+end:
+    if (f)
+        fclose(f);
+    free(buf);
+    av_free(sha);
+    return ret;
+}
+
+int cl_safe_component(const char *name)
+{
+    if (!name || !*name || !strcmp(name, ".") || !strcmp(name, ".."))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+            return 0;
+    return strlen(name) <= 200;
+}

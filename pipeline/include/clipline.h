@@ -1,0 +1,205 @@
+/*
+ * clipline.h: the public contract of libclipline.
+ *
+ * libclipline turns interview recordings into web-ready clips: it reads a job
+ * file, plans the outputs, decodes each clip once, encodes its renditions,
+ * verifies them and publishes them to a storage backend with a manifest.
+ *
+ * Conventions (stated once, true for every function below):
+ * - Return values: 0 or a positive count on success, a negative error code on
+ *   failure. Error codes share FFmpeg's AVERROR space: a code is either one of
+ *   the CLIPLINE_ERROR_* tags below or an AVERROR from FFmpeg/libc.
+ *   clipline_strerror() names any of them; clipline_error_detail() gives the
+ *   sentence that explains the last failure on a context (file, line, key).
+ * - Ownership: a pointer returned through an out-parameter belongs to the
+ *   caller and is released with the matching *_free/close function. Those
+ *   take a T ** and set it to NULL; passing NULL or a pointer to NULL is fine.
+ *   On failure no out-parameter is left pointing at anything.
+ * - The library never reads argv, never writes to stdout and never calls
+ *   exit(). Messages go through the log callback of the settings (FFmpeg's
+ *   and libass's own messages are bridged into it).
+ * - A context is used by one thread at a time.
+ *
+ * Usage:
+ *     clipline_settings s;
+ *     clipline_default_settings(&s);
+ *     s.log_cb = my_log;
+ *     clipline_context *c = NULL;
+ *     if (clipline_open(&c, &s) < 0) ...;
+ *     clipline_run_options o;
+ *     clipline_default_run_options(&o);
+ *     clipline_run_summary sum;
+ *     int r = clipline_run(c, "job.json", &o, &sum);
+ *     if (r < 0) fprintf(stderr, "%s\n", clipline_error_detail(c));
+ *     clipline_close(&c);
+ */
+#ifndef CLIPLINE_H
+#define CLIPLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLIPLINE_API __attribute__((visibility("default")))
+
+/* ---- Errors: AVERROR-compatible tags (negative four-character codes). ---- */
+#define CLIPLINE_MKTAG(a, b, c, d) \
+    ((int)((unsigned)(a) | ((unsigned)(b) << 8) | ((unsigned)(c) << 16) | ((unsigned)(d) << 24)))
+#define CLIPLINE_ERRTAG(a, b, c, d) (-CLIPLINE_MKTAG(a, b, c, d))
+
+/** Usage or configuration error: bad job file, unknown key, unknown preset. */
+#define CLIPLINE_ERROR_CONFIG CLIPLINE_ERRTAG('C', 'L', 'c', 'f')
+/** A source recording cannot be read or has no usable stream. */
+#define CLIPLINE_ERROR_INPUT CLIPLINE_ERRTAG('C', 'L', 'i', 'n')
+/** A subtitle file cannot be decoded or parsed. */
+#define CLIPLINE_ERROR_SUBTITLE CLIPLINE_ERRTAG('C', 'L', 's', 'b')
+/** Encoding or muxing failed. */
+#define CLIPLINE_ERROR_ENCODE CLIPLINE_ERRTAG('C', 'L', 'e', 'n')
+/** A finished output failed its verification against the web contract. */
+#define CLIPLINE_ERROR_VERIFY CLIPLINE_ERRTAG('C', 'L', 'v', 'f')
+/** Storage could not be written (local folder or object store). */
+#define CLIPLINE_ERROR_STORAGE CLIPLINE_ERRTAG('C', 'L', 's', 't')
+/** Some items of a batch failed; the others were built. */
+#define CLIPLINE_ERROR_ITEMS_FAILED CLIPLINE_ERRTAG('C', 'L', 'i', 'f')
+/** The run was interrupted (clipline_interrupt()). */
+#define CLIPLINE_ERROR_INTERRUPTED CLIPLINE_ERRTAG('C', 'L', 'i', 'r')
+/** An input exceeded one of the library's caps (file size, count, length). */
+#define CLIPLINE_ERROR_LIMIT CLIPLINE_ERRTAG('C', 'L', 'l', 'm')
+
+/** Name of an error code (ours, FFmpeg's or errno's). Never NULL. */
+CLIPLINE_API const char *clipline_strerror(int err);
+
+/** Short class of an error for reports: "config", "input", "subtitle",
+ *  "encode", "verify", "storage", "interrupted" or "internal". */
+CLIPLINE_API const char *clipline_error_class(int err);
+
+/* ---- Logging ---- */
+enum clipline_log_level {
+    CLIPLINE_LOG_ERROR = 16, /* same values as AV_LOG_* */
+    CLIPLINE_LOG_WARNING = 24,
+    CLIPLINE_LOG_INFO = 32,
+    CLIPLINE_LOG_VERBOSE = 40,
+    CLIPLINE_LOG_DEBUG = 48,
+};
+
+/** Receives one complete message (no trailing newline). `origin` is
+ *  "clipline", "ffmpeg" or "libass". Called from any of the library's threads. */
+typedef void (*clipline_log_cb)(void *opaque, int level, const char *origin, const char *msg);
+
+/* ---- Context ---- */
+typedef struct clipline_context clipline_context;
+
+typedef struct clipline_settings {
+    int log_level;          /* messages above this level are dropped; default INFO */
+    clipline_log_cb log_cb; /* NULL: messages are dropped */
+    void *log_opaque;
+    const char *preset_dir; /* folder of preset JSON files; NULL: built-in folder */
+    int threads;            /* worker threads to use in total; 0: all cores */
+} clipline_settings;
+
+CLIPLINE_API void clipline_default_settings(clipline_settings *s);
+
+/** Opens a context. On failure *ctx is NULL. */
+CLIPLINE_API int clipline_open(clipline_context **ctx, const clipline_settings *s);
+/** Closes a context and sets *ctx to NULL. */
+CLIPLINE_API void clipline_close(clipline_context **ctx);
+
+/** The sentence explaining the last failure on this context ("" if none). */
+CLIPLINE_API const char *clipline_error_detail(const clipline_context *ctx);
+
+/** Asks a running operation to stop as soon as it safely can (signal-safe). */
+CLIPLINE_API void clipline_interrupt(clipline_context *ctx);
+
+/* ---- Versions ---- */
+typedef struct clipline_versions {
+    const char *clipline;
+    char libavcodec[32], libavformat[32], libavfilter[32], libavutil[32];
+    char libass[32], libcurl[32], x264[48];
+} clipline_versions;
+
+CLIPLINE_API void clipline_get_versions(clipline_versions *v);
+
+/* ---- Probe ---- */
+typedef struct clipline_stream_info {
+    int index;
+    char type[16];  /* "video", "audio", "subtitle", "data" */
+    char codec[32]; /* e.g. "h264" */
+    char profile[32];
+    int64_t bit_rate;
+    /* video */
+    int width, height;
+    int sar_num, sar_den;
+    int dar_num, dar_den;
+    double rotation; /* degrees, counter-clockwise, from the display matrix */
+    char field_order[16]; /* "progressive", "tt", "bb", "tb", "bt", "unknown" */
+    double frame_rate;
+    int variable_frame_rate; /* 1 when frame durations differ in the probed part */
+    char pix_fmt[32];
+    int bit_depth;
+    char color_range[16], color_primaries[16], color_transfer[16], color_space[16];
+    /* audio */
+    int sample_rate, channels;
+    char channel_layout[64];
+    char language[16];
+    double duration_s;
+} clipline_stream_info;
+
+typedef struct clipline_media_info {
+    char *path;
+    char container[64];
+    double duration_s;
+    double start_time_s;
+    int64_t bit_rate, size_bytes;
+    int nb_streams;
+    clipline_stream_info *streams;
+} clipline_media_info;
+
+/** Reads a media file's properties. */
+CLIPLINE_API int clipline_probe(clipline_context *ctx, const char *path, clipline_media_info **info);
+/** The same properties as a JSON document (caller frees with free()). */
+CLIPLINE_API char *clipline_media_info_json(const clipline_media_info *info);
+CLIPLINE_API void clipline_media_info_free(clipline_media_info **info);
+
+/* ---- Presets ---- */
+/** Lists the names of the available presets (caller frees with clipline_strv_free). */
+CLIPLINE_API int clipline_presets_list(clipline_context *ctx, char ***names);
+/** The fully layered preset (defaults + preset file) as JSON text, caller frees. */
+CLIPLINE_API int clipline_preset_show(clipline_context *ctx, const char *name, char **json);
+/** Checks one preset file; 0 when valid, CLIPLINE_ERROR_CONFIG with detail if not. */
+CLIPLINE_API int clipline_preset_check(clipline_context *ctx, const char *path);
+CLIPLINE_API void clipline_strv_free(char ***v);
+
+/* ---- Running a job ---- */
+typedef struct clipline_run_options {
+    const char *dest; /* overrides the job's destination; NULL: the job's */
+    int force;        /* rebuild outputs even when their fingerprint matches */
+    int dry_run;      /* plan only, build nothing */
+    int fail_fast;    /* stop at the first failed item */
+    int explain;      /* log why each output is built or skipped, and each clip's span */
+} clipline_run_options;
+
+typedef struct clipline_run_summary {
+    int items, items_ok, items_failed;
+    int outputs_planned; /* outputs that needed building (built, failed or, in a dry run, not) */
+    int outputs_built, outputs_skipped;
+} clipline_run_summary;
+
+CLIPLINE_API void clipline_default_run_options(clipline_run_options *o);
+
+/**
+ * Runs the job file at `job_path`. Returns 0 when every item was built or
+ * was already up to date, CLIPLINE_ERROR_ITEMS_FAILED when some items failed
+ * (the others are built and published), CLIPLINE_ERROR_CONFIG when the job
+ * could not be used (nothing was run), CLIPLINE_ERROR_INTERRUPTED after
+ * clipline_interrupt(). `summary` may be NULL.
+ */
+CLIPLINE_API int clipline_run(clipline_context *ctx, const char *job_path,
+                              const clipline_run_options *o, clipline_run_summary *summary);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLIPLINE_H */

@@ -1,0 +1,396 @@
+/*
+ * spec.c: reading the job file into a cl_job_spec.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/error.h>
+
+#include "../core/util.h"
+#include "jsonfile.h"
+#include "spec.h"
+
+#define JOB_FILE_CAP (4 * 1024 * 1024)
+#define JOB_MAX_INTERVIEWS 10000
+#define JOB_MAX_CLIPS 1000
+#define JOB_MAX_PRESETS 32
+
+static const cl_keyspec job_keys[] = {
+    { "destination", CL_JSTRING },
+    { "presets", CL_JARRAY },
+    { "module_length", CL_JSTRING | CL_JNUMBER },
+    { "subtitles", CL_JOBJECT },
+    { "interviews", CL_JARRAY },
+    { NULL, 0 },
+};
+static const cl_keyspec subtitles_keys[] = {
+    { "soft", CL_JBOOL },
+    { "burn_in", CL_JOBJECT },
+    { NULL, 0 },
+};
+static const cl_keyspec burn_keys[] = {
+    { "languages", CL_JARRAY },
+    { "presets", CL_JARRAY },
+    { NULL, 0 },
+};
+static const cl_keyspec interview_keys[] = {
+    { "id", CL_JSTRING },
+    { "source", CL_JSTRING },
+    { "subtitles", CL_JSTRING },
+    { "clips", CL_JARRAY },
+    { NULL, 0 },
+};
+static const cl_keyspec clip_keys[] = {
+    { "name", CL_JSTRING },
+    { "title", CL_JSTRING },
+    { "in", CL_JSTRING | CL_JNUMBER },
+    { "out", CL_JSTRING | CL_JNUMBER },
+    { "duration", CL_JSTRING | CL_JNUMBER },
+    { "allow_longer", CL_JBOOL },
+    { NULL, 0 },
+};
+
+int cl_timepoint_parse(const char *s, cl_timepoint *t)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->text, sizeof(t->text), "%s", s);
+    while (*s == ' ')
+        s++;
+    size_t len = strlen(s);
+    while (len && s[len - 1] == ' ')
+        len--;
+    if (!len || len > 40)
+        return -1;
+    char buf[48];
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (buf[len - 1] == 'f') { /* frame number */
+        char *end;
+        buf[len - 1] = '\0';
+        long long f = strtoll(buf, &end, 10);
+        if (end == buf || *end || f < 0)
+            return -1;
+        t->set = t->is_frames = 1;
+        t->value = f;
+        return 0;
+    }
+    /* up to three ':'-separated fields, the last one may have a fraction */
+    double fields[3];
+    int nf = 0;
+    char *p = buf;
+    for (;;) {
+        char *end;
+        if (nf == 3 || !(*p >= '0' && *p <= '9'))
+            return -1;
+        double v = strtod(p, &end);
+        if (end == p)
+            return -1;
+        fields[nf++] = v;
+        if (*end == ':') {
+            if (strchr(p, '.') && strchr(p, '.') < end)
+                return -1; /* fraction only in the last field */
+            p = end + 1;
+            continue;
+        }
+        if (*end)
+            return -1;
+        break;
+    }
+    double secs = 0;
+    for (int i = 0; i < nf; i++) {
+        if (i > 0 && fields[i] >= 60)
+            return -1;
+        secs = secs * 60 + fields[i];
+    }
+    if (secs > 1e7)
+        return -1;
+    t->set = 1;
+    t->value = (int64_t)(secs * 1e6 + 0.5);
+    return 0;
+}
+
+const char *cl_format_time(int64_t us, char buf[32])
+{
+    const char *sign = us < 0 ? "-" : "";
+    if (us < 0)
+        us = -us;
+    int64_t ms = (us + 500) / 1000;
+    snprintf(buf, 32, "%s%d:%02d:%02d.%03d", sign, (int)(ms / 3600000), (int)(ms / 60000 % 60),
+             (int)(ms / 1000 % 60), (int)(ms % 1000));
+    return buf;
+}
+
+/* Reads a time field of a clip; a bad value is recorded on the clip. */
+static void clip_time(cl_clip_spec *clip, json_t *v, const char *key, cl_timepoint *t,
+                      const char *where)
+{
+    if (!v)
+        return;
+    char text[64];
+    if (json_is_number(v))
+        snprintf(text, sizeof(text), "%.6f", json_number_value(v));
+    else
+        snprintf(text, sizeof(text), "%s", json_string_value(v));
+    if (cl_timepoint_parse(text, t) < 0 && !clip->error) {
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "%s: \"%s\" is not a time (use HH:MM:SS.mmm, seconds, or a frame number like 123f)",
+                 where, json_is_string(v) ? json_string_value(v) : text);
+        clip->error = strdup(msg);
+        (void)key;
+    }
+}
+
+static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *ptr, json_t *o,
+                     cl_clip_spec *clip, int index)
+{
+    char where[700], p2[300];
+    int ret = cl_json_check_keys(c, doc, ptr, o, clip_keys, "a clip");
+    if (ret < 0)
+        return ret;
+    json_t *name = json_object_get(o, "name");
+    cl_json_where(doc, ptr, where, sizeof(where));
+    if (!name)
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: clip %d has no \"name\"", where, index + 1);
+    if (!cl_safe_component(json_string_value(name)))
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                       "%s: clip name \"%s\" cannot be used as a file name (no '/', '..' or "
+                       "control characters)",
+                       where, json_string_value(name));
+    clip->name = strdup(json_string_value(name));
+    json_t *title = json_object_get(o, "title");
+    clip->title = title ? strdup(json_string_value(title)) : NULL;
+    clip->allow_longer = json_is_true(json_object_get(o, "allow_longer"));
+    static const char *keys[] = { "in", "out", "duration" };
+    cl_timepoint *tps[] = { &clip->in, &clip->out, &clip->duration };
+    for (int i = 0; i < 3; i++) {
+        snprintf(p2, sizeof(p2), "%s/%s", ptr, keys[i]);
+        cl_json_where(doc, p2, where, sizeof(where));
+        clip_time(clip, json_object_get(o, keys[i]), keys[i], tps[i], where);
+    }
+    if (clip->out.set && clip->duration.set && !clip->error) {
+        cl_json_where(doc, ptr, where, sizeof(where));
+        snprintf(p2, sizeof(p2), "%s: give \"out\" or \"duration\", not both", where);
+        clip->error = strdup(p2);
+    }
+    return 0;
+}
+
+static int load_interview(clipline_context *c, const cl_jsondoc *doc, const char *dir, int index,
+                          json_t *o, cl_interview_spec *iv)
+{
+    char ptr[128], where[700];
+    snprintf(ptr, sizeof(ptr), "/interviews/%d", index);
+    cl_json_where(doc, ptr, where, sizeof(where));
+    if (!json_is_object(o))
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: each interview must be an object", where);
+    int ret = cl_json_check_keys(c, doc, ptr, o, interview_keys, "an interview");
+    if (ret < 0)
+        return ret;
+    json_t *id = json_object_get(o, "id"), *src = json_object_get(o, "source");
+    if (!id || !src)
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: interview %d needs \"id\" and \"source\"",
+                       where, index + 1);
+    if (!cl_safe_component(json_string_value(id)))
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                       "%s: interview id \"%s\" cannot be used as a folder name", where,
+                       json_string_value(id));
+    iv->id = strdup(json_string_value(id));
+    iv->source = cl_path_join(dir, json_string_value(src));
+    json_t *subs = json_object_get(o, "subtitles");
+    iv->subtitles = subs ? cl_path_join(dir, json_string_value(subs)) : NULL;
+    json_t *clips = json_object_get(o, "clips");
+    size_t n = clips ? json_array_size(clips) : 0;
+    if (n > JOB_MAX_CLIPS)
+        return cl_fail(c, CLIPLINE_ERROR_LIMIT, "%s: more than %d clips", where, JOB_MAX_CLIPS);
+    if (n == 0) { /* the whole recording as one clip named after the interview */
+        iv->clips = calloc(1, sizeof(*iv->clips));
+        if (!iv->clips)
+            return AVERROR(ENOMEM);
+        iv->nb_clips = 1;
+        iv->clips[0].name = strdup(iv->id);
+        return 0;
+    }
+    iv->clips = calloc(n, sizeof(*iv->clips));
+    if (!iv->clips)
+        return AVERROR(ENOMEM);
+    for (size_t i = 0; i < n; i++) {
+        char cptr[160];
+        snprintf(cptr, sizeof(cptr), "%s/clips/%zu", ptr, i);
+        json_t *co = json_array_get(clips, i);
+        if (!json_is_object(co))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: each clip must be an object",
+                           cl_json_where(doc, cptr, where, sizeof(where)));
+        iv->nb_clips++;
+        if ((ret = load_clip(c, doc, cptr, co, &iv->clips[i], (int)i)) < 0)
+            return ret;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(iv->clips[j].name, iv->clips[i].name))
+                return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: clip name \"%s\" is used twice",
+                               cl_json_where(doc, cptr, where, sizeof(where)), iv->clips[i].name);
+    }
+    return 0;
+}
+
+static int load_presets(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job)
+{
+    json_t *arr = json_object_get(doc->root, "presets");
+    char where[700], ptr[64];
+    size_t n = arr ? json_array_size(arr) : 0;
+    if (n > JOB_MAX_PRESETS)
+        return cl_fail(c, CLIPLINE_ERROR_LIMIT, "%s: more than %d presets",
+                       cl_json_where(doc, "/presets", where, sizeof(where)), JOB_MAX_PRESETS);
+    if (!arr) { /* the default ladder of this version */
+        job->presets = calloc(1, sizeof(*job->presets));
+        if (!job->presets)
+            return AVERROR(ENOMEM);
+        job->nb_presets = 1;
+        return cl_preset_load(c, "web-720p", &job->presets[0]);
+    }
+    if (!n)
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"presets\" is empty",
+                       cl_json_where(doc, "/presets", where, sizeof(where)));
+    job->presets = calloc(n, sizeof(*job->presets));
+    if (!job->presets)
+        return AVERROR(ENOMEM);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(arr, i);
+        snprintf(ptr, sizeof(ptr), "/presets/%zu", i);
+        cl_json_where(doc, ptr, where, sizeof(where));
+        if (!json_is_string(v))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: preset names must be strings", where);
+        job->nb_presets++;
+        int ret = cl_preset_load(c, json_string_value(v), &job->presets[i]);
+        if (ret < 0) {
+            char inner[CL_DETAIL_MAX];
+            snprintf(inner, sizeof(inner), "%s", c->detail);
+            return cl_fail(c, ret, "%s: %s", where, inner);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(job->presets[j].name, job->presets[i].name))
+                return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: preset \"%s\" is listed twice", where,
+                               job->presets[i].name);
+    }
+    return 0;
+}
+
+static int check_subtitles(clipline_context *c, const cl_jsondoc *doc)
+{
+    json_t *subs = json_object_get(doc->root, "subtitles");
+    if (!subs)
+        return 0;
+    int ret = cl_json_check_keys(c, doc, "/subtitles", subs, subtitles_keys, "\"subtitles\"");
+    json_t *burn = json_object_get(subs, "burn_in");
+    if (ret >= 0 && burn)
+        ret = cl_json_check_keys(c, doc, "/subtitles/burn_in", burn, burn_keys, "\"burn_in\"");
+    return ret;
+}
+
+static int load_module_length(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job)
+{
+    json_t *ml = json_object_get(doc->root, "module_length");
+    job->module_length_us = 15 * 60 * INT64_C(1000000);
+    if (!ml)
+        return 0;
+    char text[64], where[700];
+    if (json_is_number(ml))
+        snprintf(text, sizeof(text), "%.6f", json_number_value(ml));
+    else
+        snprintf(text, sizeof(text), "%s", json_string_value(ml));
+    cl_timepoint t;
+    if (cl_timepoint_parse(text, &t) < 0 || t.is_frames || t.value <= 0)
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                       "%s: module_length \"%s\" is not a positive time (e.g. \"15:00\")",
+                       cl_json_where(doc, "/module_length", where, sizeof(where)), text);
+    job->module_length_us = t.value;
+    return 0;
+}
+
+int cl_job_load(clipline_context *c, const char *path, cl_job_spec *job)
+{
+    memset(job, 0, sizeof(*job));
+    cl_jsondoc doc;
+    char where[700];
+    int ret = cl_jsondoc_load(c, path, JOB_FILE_CAP, &doc);
+    if (ret < 0)
+        return ret;
+    job->path = strdup(path);
+    job->dir = cl_path_dir(path);
+    if ((ret = cl_json_check_keys(c, &doc, "", doc.root, job_keys, "the job")) < 0 ||
+        (ret = check_subtitles(c, &doc)) < 0 || (ret = load_module_length(c, &doc, job)) < 0 ||
+        (ret = load_presets(c, &doc, job)) < 0)
+        goto end;
+    json_t *dest = json_object_get(doc.root, "destination");
+    if (dest) {
+        const char *d = json_string_value(dest);
+        job->destination = strstr(d, "://") ? strdup(d) : cl_path_join(job->dir, d);
+    }
+    json_t *ivs = json_object_get(doc.root, "interviews");
+    size_t n = ivs ? json_array_size(ivs) : 0;
+    if (!n) {
+        ret = cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: the job lists no \"interviews\"",
+                      cl_json_where(&doc, ivs ? "/interviews" : "", where, sizeof(where)));
+        goto end;
+    }
+    if (n > JOB_MAX_INTERVIEWS) {
+        ret = cl_fail(c, CLIPLINE_ERROR_LIMIT, "%s: more than %d interviews", path,
+                      JOB_MAX_INTERVIEWS);
+        goto end;
+    }
+    job->interviews = calloc(n, sizeof(*job->interviews));
+    if (!job->interviews) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    for (size_t i = 0; i < n; i++) {
+        job->nb_interviews++;
+        ret = load_interview(c, &doc, job->dir, (int)i, json_array_get(ivs, i), &job->interviews[i]);
+        if (ret < 0)
+            goto end;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(job->interviews[j].id, job->interviews[i].id)) {
+                char ptr[64];
+                snprintf(ptr, sizeof(ptr), "/interviews/%zu/id", i);
+                ret = cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: interview id \"%s\" is used twice",
+                              cl_json_where(&doc, ptr, where, sizeof(where)),
+                              job->interviews[i].id);
+                goto end;
+            }
+    }
+    job->text = doc.text;
+    doc.text = NULL;
+end:
+    cl_jsondoc_free(&doc);
+    if (ret < 0)
+        cl_job_free(job);
+    return ret;
+}
+
+void cl_job_free(cl_job_spec *job)
+{
+    if (!job)
+        return;
+    for (int i = 0; i < job->nb_presets; i++)
+        cl_preset_free(&job->presets[i]);
+    free(job->presets);
+    for (int i = 0; i < job->nb_interviews; i++) {
+        cl_interview_spec *iv = &job->interviews[i];
+        for (int k = 0; k < iv->nb_clips; k++) {
+            free(iv->clips[k].name);
+            free(iv->clips[k].title);
+            free(iv->clips[k].error);
+        }
+        free(iv->clips);
+        free(iv->id);
+        free(iv->source);
+        free(iv->subtitles);
+    }
+    free(job->interviews);
+    free(job->path);
+    free(job->dir);
+    free(job->destination);
+    free(job->text);
+    memset(job, 0, sizeof(*job));
+}

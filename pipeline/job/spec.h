@@ -1,0 +1,60 @@
+/*
+ * spec.h: the job file as an immutable request (DESIGN.md §1). Paths are
+ * resolved against the job file's folder. Problems that make the whole job
+ * unusable (not JSON, unknown keys, wrong types, unknown presets) are
+ * configuration errors; problems of one clip (bad clip points) are kept on
+ * the clip and fail only that item when it runs.
+ */
+#ifndef CL_SPEC_H
+#define CL_SPEC_H
+
+#include <stdint.h>
+
+#include "../core/internal.h"
+#include "preset.h"
+
+/* A point on a timeline as the user wrote it. */
+typedef struct cl_timepoint {
+    int set;
+    int is_frames;   /* "123f" */
+    int64_t value;   /* microseconds, or a frame number when is_frames */
+    char text[64];   /* as written, for messages */
+} cl_timepoint;
+
+/* Parses "HH:MM:SS.mmm", "MM:SS.mmm", "SS.mmm", "123f"; 0 or -1. */
+int cl_timepoint_parse(const char *s, cl_timepoint *t);
+/* Formats microseconds as H:MM:SS.mmm. */
+const char *cl_format_time(int64_t us, char buf[32]);
+
+typedef struct cl_clip_spec {
+    char *name;
+    char *title;
+    cl_timepoint in, out, duration;
+    int allow_longer;
+    char *error; /* a problem found while reading the job; fails this clip */
+} cl_clip_spec;
+
+typedef struct cl_interview_spec {
+    char *id;
+    char *source;    /* resolved path */
+    char *subtitles; /* resolved folder or NULL */
+    cl_clip_spec *clips;
+    int nb_clips;
+} cl_interview_spec;
+
+typedef struct cl_job_spec {
+    char *path;
+    char *dir;
+    char *destination; /* as written (URL or resolved folder) */
+    cl_preset *presets;
+    int nb_presets;
+    int64_t module_length_us;
+    cl_interview_spec *interviews;
+    int nb_interviews;
+    char *text; /* the file's bytes, for fingerprints */
+} cl_job_spec;
+
+int cl_job_load(clipline_context *c, const char *path, cl_job_spec *job);
+void cl_job_free(cl_job_spec *job);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * file.c: the local folder backend, the embedded default. Outputs are
+ * staged in <dest>/.clipline-staging (same file system), fsynced and renamed
+ * into place, so nothing half-written ever has a final name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "../core/util.h"
+#include "storage.h"
+
+static int file_open(cl_storage *st, const char *location)
+{
+    int ret = cl_mkdirs(location, 0755);
+    if (ret < 0)
+        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "destination %s: cannot create the folder: %s",
+                       location, strerror(AVUNERROR(ret)));
+    st->staging = cl_path_join(location, ".clipline-staging");
+    if (!st->staging)
+        return AVERROR(ENOMEM);
+    if ((ret = cl_mkdirs(st->staging, 0755)) < 0)
+        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot create: %s", st->staging,
+                       strerror(AVUNERROR(ret)));
+    return 0;
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return AVERROR(errno);
+    int ret = fsync(fd) < 0 ? AVERROR(errno) : 0;
+    close(fd);
+    return ret;
+}
+
+static int file_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+{
+    int ret = 0;
+    char *final = cl_path_join(st->location, rel);
+    char *dir = final ? cl_path_dir(final) : NULL;
+    if (!final || !dir) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if ((ret = cl_mkdirs(dir, 0755)) < 0 || (ret = fsync_path(local)) < 0)
+        goto fail;
+    if (rename(local, final) < 0) {
+        ret = AVERROR(errno);
+        goto fail;
+    }
+    fsync_path(dir);
+    goto end;
+fail:
+    ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot publish: %s", final,
+                  strerror(AVUNERROR(ret)));
+end:
+    free(final);
+    free(dir);
+    return ret;
+}
+
+static int file_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len)
+{
+    char *path = cl_path_join(st->location, rel);
+    if (!path)
+        return AVERROR(ENOMEM);
+    int ret = cl_read_file(path, cap, buf, len);
+    free(path);
+    return ret;
+}
+
+static int file_stat(cl_storage *st, const char *rel, int64_t *bytes)
+{
+    char *path = cl_path_join(st->location, rel);
+    if (!path)
+        return AVERROR(ENOMEM);
+    struct stat s;
+    int ret = stat(path, &s) < 0 ? AVERROR(errno) : 0;
+    if (ret >= 0 && bytes)
+        *bytes = s.st_size;
+    free(path);
+    return ret;
+}
+
+static void file_close(cl_storage *st)
+{
+    if (st->staging)
+        rmdir(st->staging); /* only when empty: leftovers of a crash stay visible */
+}
+
+const cl_storage_ops cl_storage_file = {
+    .name = "local folder",
+    .scheme = "file",
+    .open = file_open,
+    .publish = file_publish,
+    .read = file_read,
+    .stat = file_stat,
+    .close = file_close,
+};

@@ -1,0 +1,59 @@
+/*
+ * null.c: a backend that discards what it is given (dry runs, tests,
+ * benchmarks of the media path alone). Staging happens in a private
+ * temporary folder that is removed again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "../core/util.h"
+#include "storage.h"
+
+static int null_open(cl_storage *st, const char *location)
+{
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof(tmpl), "%s/clipline-null-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpl))
+        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder in %s: %s",
+                       tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    st->staging = strdup(tmpl);
+    return st->staging ? 0 : AVERROR(ENOMEM);
+}
+
+static int null_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+{
+    return unlink(local) < 0 ? AVERROR(errno) : 0;
+}
+
+static int null_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len)
+{
+    *buf = NULL;
+    return AVERROR(ENOENT);
+}
+
+static int null_stat(cl_storage *st, const char *rel, int64_t *bytes)
+{
+    return AVERROR(ENOENT);
+}
+
+static void null_close(cl_storage *st)
+{
+    if (st->staging)
+        rmdir(st->staging);
+}
+
+const cl_storage_ops cl_storage_null = {
+    .name = "null",
+    .scheme = "null",
+    .open = null_open,
+    .publish = null_publish,
+    .read = null_read,
+    .stat = null_stat,
+    .close = null_close,
+};

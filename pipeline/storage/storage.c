@@ -1,0 +1,101 @@
+/*
+ * storage.c: the backend table and what all backends share.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "../core/util.h"
+#include "storage.h"
+
+static const cl_storage_ops *const backends[] = { &cl_storage_file, &cl_storage_null, NULL };
+
+int cl_storage_open(clipline_context *c, const char *dest, cl_storage **out)
+{
+    *out = NULL;
+    const char *scheme_end = strstr(dest, "://");
+    char scheme[16] = "file";
+    const char *location = dest;
+    if (!strcmp(dest, "null:") || !strncmp(dest, "null://", 7)) {
+        snprintf(scheme, sizeof(scheme), "null");
+    } else if (scheme_end) {
+        size_t l = (size_t)(scheme_end - dest);
+        if (l >= sizeof(scheme))
+            l = sizeof(scheme) - 1;
+        memcpy(scheme, dest, l);
+        scheme[l] = '\0';
+        location = scheme_end + 3;
+    }
+    const cl_storage_ops *ops = NULL;
+    for (int i = 0; backends[i]; i++)
+        if (!strcmp(backends[i]->scheme, scheme))
+            ops = backends[i];
+    if (!ops)
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                       "destination %s: unknown storage \"%s\" (this version writes to a local "
+                       "folder, file:// or null:)",
+                       dest, scheme);
+    cl_storage *st = calloc(1, sizeof(*st));
+    if (!st)
+        return AVERROR(ENOMEM);
+    st->ops = ops;
+    st->c = c;
+    st->location = strdup(location);
+    if (ops->priv_size && !(st->priv = calloc(1, ops->priv_size))) {
+        cl_storage_close(&st);
+        return AVERROR(ENOMEM);
+    }
+    int ret = ops->open(st, location);
+    if (ret < 0) {
+        cl_storage_close(&st);
+        return ret;
+    }
+    *out = st;
+    return 0;
+}
+
+void cl_storage_close(cl_storage **st)
+{
+    if (!st || !*st)
+        return;
+    if ((*st)->ops && (*st)->ops->close)
+        (*st)->ops->close(*st);
+    free((*st)->priv);
+    free((*st)->location);
+    free((*st)->staging);
+    free(*st);
+    *st = NULL;
+}
+
+int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+{
+    return st->ops->publish(st, local, rel, content_type);
+}
+
+int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len)
+{
+    return st->ops->read(st, rel, cap, buf, len);
+}
+
+int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes)
+{
+    return st->ops->stat(st, rel, bytes);
+}
+
+char *cl_storage_staging_path(cl_storage *st, const char *rel)
+{
+    static atomic_int counter;
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    size_t l = strlen(st->staging) + strlen(base) + 64;
+    char *p = malloc(l);
+    if (p)
+        snprintf(p, l, "%s/%ld-%d-%s.part", st->staging, (long)getpid(),
+                 atomic_fetch_add(&counter, 1), base);
+    return p;
+}

@@ -1,0 +1,53 @@
+/*
+ * storage.h: where outputs are published. Variants are small vtables chosen
+ * by the destination URL (DESIGN.md habit 10): "file" (a local folder, the
+ * default, when the destination has no scheme) and "null" (discards; for
+ * dry runs and tests). Outputs are first written to a local staging folder
+ * and then published one by one; the clip's manifest is published last.
+ */
+#ifndef CL_STORAGE_H
+#define CL_STORAGE_H
+
+#include <stdint.h>
+
+#include "../core/internal.h"
+
+typedef struct cl_storage cl_storage;
+
+typedef struct cl_storage_ops {
+    const char *name;
+    const char *scheme; /* "file", "null", ... */
+    size_t priv_size;
+    int (*open)(cl_storage *st, const char *location);
+    /* moves or copies the finished local file to `rel` (relative path) */
+    int (*publish)(cl_storage *st, const char *local, const char *rel, const char *content_type);
+    /* reads a small object (manifests); AVERROR(ENOENT) when absent */
+    int (*read)(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
+    /* size of an object; AVERROR(ENOENT) when absent */
+    int (*stat)(cl_storage *st, const char *rel, int64_t *bytes);
+    void (*close)(cl_storage *st);
+} cl_storage_ops;
+
+struct cl_storage {
+    const cl_storage_ops *ops;
+    clipline_context *c;
+    char *location;    /* folder, or URL */
+    char *staging;     /* local folder for files being written */
+    void *priv;
+};
+
+/* Chooses the backend from the destination: "null:", "file:///x", or a path. */
+int cl_storage_open(clipline_context *c, const char *dest, cl_storage **st);
+void cl_storage_close(cl_storage **st);
+
+int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type);
+int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
+int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes);
+
+/* A new unique staging path for an output that will be published as `rel`. */
+char *cl_storage_staging_path(cl_storage *st, const char *rel);
+
+extern const cl_storage_ops cl_storage_file;
+extern const cl_storage_ops cl_storage_null;
+
+#endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Generates the media the CLI cases use, with mkmedia (libavfilter sources):
+# nothing binary is committed. Usage: make-fixtures.sh MKMEDIA OUTDIR
+set -euo pipefail
+mk=$1
+out=$2
+mkdir -p "$out"
+cd "$out"
+gen() { "$mk" "$@" --quiet; }
+# a camera-like 1080p30 recording with a tone, 4 s
+[ -s cam.mov ] || gen cam.mov --duration 4 --video "testsrc2=size=1920x1080:rate=30" \
+  --audio "sine=frequency=440:sample_rate=48000" --vopt preset=ultrafast
+# a small 25 fps recording with a non-square pixel aspect and odd size
+[ -s anamorphic.mp4 ] || gen anamorphic.mp4 --duration 2 --video "testsrc2=size=719x575:rate=25" \
+  --sar 16:15 --audio "sine=frequency=330:sample_rate=44100" --vopt preset=ultrafast
+# video only
+[ -s silent.mp4 ] || gen silent.mp4 --duration 2 --video "testsrc2=size=640x360:rate=30" --vopt preset=ultrafast
+# audio only
+[ -s voice.m4a ] || gen voice.m4a --duration 2 --audio "sine=frequency=220:sample_rate=48000"
+# broken files
+: > empty.mov
+printf 'this is not a recording\n' > text.mov
+head -c 65536 cam.mov > truncated.mov
+echo "fixtures ready in $out"
