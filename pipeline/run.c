@@ -25,6 +25,7 @@
 #include "job/spec.h"
 #include "media/media.h"
 #include "storage/storage.h"
+#include "subs/subs.h"
 
 typedef struct run_state {
     clipline_context *c;
@@ -36,12 +37,13 @@ typedef struct run_state {
     char versions[512];
 } run_state;
 
-/* One planned output of a clip. */
+/* One planned output of a clip: a rendition (preset) or a subtitle sidecar (sub). */
 typedef struct planned {
     const cl_preset *preset;
+    const cl_sub_input *sub;
     char rel[1024];
     char fingerprint[65];
-    int build;
+    int build, published;
     const char *reason;
     char *staging;
     cl_rendition_req req;
@@ -71,20 +73,35 @@ static void source_identity(const char *path, char *buf, size_t size)
                  (int64_t)s.st_mtim.tv_sec, s.st_mtim.tv_nsec);
 }
 
-static void fingerprint(run_state *rs, const cl_interview_spec *iv, const clip_times *t,
-                        const cl_preset *p, char out[65])
+/* The hash of everything that determines an output: its inputs (`what`),
+ * the clip points and the versions of the code that produces it. */
+static void fingerprint(run_state *rs, json_t *what, const clip_times *t, char out[65])
+{
+    json_object_set_new(what, "in_us", json_integer(t->in_us));
+    json_object_set_new(what, "out_us", json_integer(t->out_us));
+    json_object_set_new(what, "versions", json_string(rs->versions));
+    char *text = json_dumps(what, JSON_SORT_KEYS | JSON_COMPACT);
+    cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    free(text);
+    json_decref(what);
+}
+
+static void video_fingerprint(run_state *rs, const cl_interview_spec *iv, const clip_times *t,
+                              planned *p)
 {
     char src[128];
     source_identity(iv->source, src, sizeof(src));
-    char *canon = cl_preset_canonical(p);
-    json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s}", "kind", "video", "source", src, "in_us",
-                          (json_int_t)t->in_us, "out_us", (json_int_t)t->out_us, "preset",
-                          canon ? canon : "", "versions", rs->versions);
-    char *text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
-    cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
-    free(text);
+    char *canon = cl_preset_canonical(p->preset);
+    fingerprint(rs, json_pack("{s:s,s:s,s:s}", "kind", "video", "source", src, "preset",
+                              canon ? canon : ""), t, p->fingerprint);
     free(canon);
-    json_decref(o);
+}
+
+static void subs_fingerprint(run_state *rs, const clip_times *t, planned *p)
+{
+    fingerprint(rs, json_pack("{s:s,s:s,s:s,s:b}", "kind", "subtitles", "language", p->sub->lang,
+                              "sha256", p->sub->sha256, "clip_timeline", p->sub->clip_timeline),
+                t, p->fingerprint);
 }
 
 /* Clip points to microseconds on the recording, checked against it. */
@@ -164,6 +181,38 @@ static json_t *output_entry(const planned *p, const char *sha, int64_t bytes)
                      p->req.out_width, "height", p->req.out_height);
 }
 
+static json_t *subs_entry(const planned *p, const char *sha, int64_t bytes, const clip_times *t,
+                          const cl_sidecar_result *r)
+{
+    json_t *cues = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "read", r->cues_read, "kept",
+                             r->cues_kept, "dropped", r->cues_dropped, "in_clip", r->cues_in_clip,
+                             "clipped", r->cues_clipped, "outside_clip", r->cues_outside);
+    return json_pack("{s:s,s:s,s:s,s:n,s:s,s:n,s:I,s:s,s:f,s:s,s:s,s:s,s:o}", "path", p->rel,
+                     "kind", "subtitles", "mime", "text/vtt", "preset", "language", p->sub->lang,
+                     "burned_language", "bytes", (json_int_t)bytes, "sha256", sha, "duration_s",
+                     (t->out_us - t->in_us) / 1e6, "fingerprint", p->fingerprint, "source_encoding",
+                     r->encoding, "timeline", p->sub->clip_timeline ? "clip" : "recording", "cues",
+                     cues);
+}
+
+/* Hashes the staged file, publishes it and lists it in `outputs`. */
+static int publish_output(run_state *rs, planned *p, const char *mime, json_t *outputs,
+                          const clip_times *t, const cl_sidecar_result *sr)
+{
+    char sha[65];
+    int64_t bytes = 0;
+    int ret = cl_sha256_file(p->staging, sha, &bytes);
+    if (ret < 0)
+        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read back: %s", p->staging,
+                       clipline_strerror(ret));
+    if ((ret = cl_storage_publish(rs->st, p->staging, p->rel, mime)) < 0)
+        return ret;
+    p->published = 1;
+    json_array_append_new(outputs, sr ? subs_entry(p, sha, bytes, t, sr) : output_entry(p, sha, bytes));
+    rs->sum.outputs_built++;
+    return 0;
+}
+
 /* Encodes, verifies and publishes the outputs marked for building. */
 static int build_outputs(run_state *rs, const cl_interview_spec *iv, const cl_clip_spec *clip,
                          const clip_times *t, planned *pl, int n, int has_audio, json_t *outputs)
@@ -175,8 +224,13 @@ static int build_outputs(run_state *rs, const cl_interview_spec *iv, const cl_cl
     int nb = 0, ret = 0;
     if (!reqs)
         return AVERROR(ENOMEM);
+    for (int i = 0; i < n; i++)
+        nb += pl[i].build && pl[i].preset;
+    if (!nb)
+        goto end;
+    nb = 0;
     for (int i = 0; i < n; i++) {
-        if (!pl[i].build)
+        if (!pl[i].build || !pl[i].preset)
             continue;
         if (!(pl[i].staging = cl_storage_staging_path(rs->st, pl[i].rel))) {
             ret = AVERROR(ENOMEM);
@@ -204,7 +258,7 @@ static int build_outputs(run_state *rs, const cl_interview_spec *iv, const cl_cl
     if ((ret = cl_media_transcode(c, &req)) < 0)
         goto end;
     for (int i = 0, k = 0; i < n; i++) {
-        if (!pl[i].build)
+        if (!pl[i].build || !pl[i].preset)
             continue;
         pl[i].req = reqs[k++];
         cl_verify_req v = { .path = pl[i].staging, .expect_duration_s = (t->out_us - t->in_us) / 1e6,
@@ -215,22 +269,40 @@ static int build_outputs(run_state *rs, const cl_interview_spec *iv, const cl_cl
             goto end;
     }
     for (int i = 0; i < n; i++) {
-        if (!pl[i].build)
+        if (!pl[i].build || !pl[i].preset)
             continue;
-        char sha[65];
-        int64_t bytes = 0;
-        if ((ret = cl_sha256_file(pl[i].staging, sha, &bytes)) < 0)
+        if ((ret = publish_output(rs, &pl[i], "video/mp4", outputs, t, NULL)) < 0)
             goto end;
-        if ((ret = cl_storage_publish(rs->st, pl[i].staging, pl[i].rel, "video/mp4")) < 0)
-            goto end;
-        json_array_append_new(outputs, output_entry(&pl[i], sha, bytes));
-        cl_log(c, CLIPLINE_LOG_INFO, "%s: wrote %s (%dx%d, %.3f s, %" PRId64 " bytes)", label,
-               pl[i].rel, pl[i].req.out_width, pl[i].req.out_height, pl[i].req.out_duration_s, bytes);
-        rs->sum.outputs_built++;
+        cl_log(c, CLIPLINE_LOG_INFO, "%s: wrote %s (%dx%d, %.3f s)", label, pl[i].rel,
+               pl[i].req.out_width, pl[i].req.out_height, pl[i].req.out_duration_s);
     }
 end:
     free(reqs);
     return ret;
+}
+
+/* Writes the WebVTT sidecars marked for building. */
+static int build_sidecars(run_state *rs, const cl_interview_spec *iv, const cl_clip_spec *clip,
+                          const clip_times *t, planned *pl, int n, json_t *outputs)
+{
+    for (int i = 0; i < n; i++) {
+        if (!pl[i].build || !pl[i].sub)
+            continue;
+        cl_sidecar_result r;
+        if (!(pl[i].staging = cl_storage_staging_path(rs->st, pl[i].rel)))
+            return AVERROR(ENOMEM);
+        int ret = cl_subs_make_sidecar(rs->c, pl[i].sub, t->in_us, t->out_us, pl[i].staging, &r);
+        if (ret >= 0)
+            ret = publish_output(rs, &pl[i], "text/vtt", outputs, t, &r);
+        if (ret < 0)
+            return ret;
+        cl_log(rs->c, CLIPLINE_LOG_INFO,
+               "%s/%s: wrote %s (%s, %s; %d cues read, %d kept, %d dropped; %d in the clip, %d cut, "
+               "%d outside)",
+               iv->id, clip->name, pl[i].rel, r.encoding, r.encoding_how, r.cues_read, r.cues_kept, r.cues_dropped,
+               r.cues_in_clip, r.cues_clipped, r.cues_outside);
+    }
+    return 0;
 }
 
 static int publish_json(run_state *rs, const char *rel, const char *text)
@@ -277,18 +349,17 @@ static int write_clip_manifest(run_state *rs, const cl_interview_spec *iv, const
     return ret;
 }
 
+/* Records the item in the destination's manifest. `outputs` NULL keeps the
+ * outputs listed before (a failed item that published nothing new). */
 static void record_item(run_state *rs, const cl_interview_spec *iv, const cl_clip_spec *clip,
                         int err, json_t *outputs)
 {
     json_t *item = json_pack("{s:s,s:s,s:s}", "interview", iv->id, "clip", clip->name, "status",
                              err < 0 ? "failed" : "ok");
-    if (err < 0) {
+    if (err < 0)
         json_object_set_new(item, "error", json_pack("{s:s,s:s}", "class", clipline_error_class(err),
                                                      "message", clipline_error_detail(rs->c)));
-        cl_manifest_replace_item(rs->manifest, iv->id, clip->name, item, NULL);
-    } else {
-        cl_manifest_replace_item(rs->manifest, iv->id, clip->name, item, outputs);
-    }
+    cl_manifest_replace_item(rs->manifest, iv->id, clip->name, item, outputs);
     json_decref(item);
 }
 
@@ -311,36 +382,26 @@ static void explain_clip(run_state *rs, const cl_interview_spec *iv, const cl_cl
            clip->allow_longer ? " (longer allowed)" : "");
 }
 
-/* One item: plan its outputs, build what is needed, publish, record. */
-static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_spec *clip,
-                    const cl_source_facts *f, int facts_err)
+/* Plans the clip's outputs: one per preset, one sidecar per subtitle
+ * language; marks those that need building. */
+static int plan_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_spec *clip,
+                     const clip_times *t, const cl_sub_input *subs, int nb_subs, planned *pl,
+                     json_t *outputs)
 {
-    clipline_context *c = rs->c;
-    int n = rs->job.nb_presets, ret = facts_err, nb_build = 0;
-    planned *pl = calloc((size_t)n, sizeof(*pl));
-    json_t *outputs = json_array();
-    clip_times t = { 0, 0 };
-    if (!pl || !outputs) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    if (ret < 0)
-        goto end;
-    if (clip->error) {
-        ret = cl_fail(c, CLIPLINE_ERROR_CONFIG, "interview \"%s\", clip \"%s\": %s", iv->id,
-                      clip->name, clip->error);
-        goto end;
-    }
-    if ((ret = resolve_times(rs, iv, clip, f, &t)) < 0)
-        goto end;
-    if (rs->o->explain)
-        explain_clip(rs, iv, clip, &t);
+    int n = rs->job.nb_presets + nb_subs, nb_build = 0;
     for (int i = 0; i < n; i++) {
         planned *p = &pl[i];
-        p->preset = &rs->job.presets[i];
-        snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.mp4", iv->id, clip->name, clip->name,
-                 p->preset->name);
-        fingerprint(rs, iv, &t, p->preset, p->fingerprint);
+        if (i < rs->job.nb_presets) {
+            p->preset = &rs->job.presets[i];
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.mp4", iv->id, clip->name, clip->name,
+                     p->preset->name);
+            video_fingerprint(rs, iv, t, p);
+        } else {
+            p->sub = &subs[i - rs->job.nb_presets];
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.vtt", iv->id, clip->name, clip->name,
+                     p->sub->lang);
+            subs_fingerprint(rs, t, p);
+        }
         p->reason = needs_build(rs, p);
         p->build = p->reason != NULL;
         nb_build += p->build;
@@ -351,22 +412,69 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         }
     }
     rs->sum.outputs_planned += nb_build;
-    if (rs->o->dry_run || !nb_build)
+    return nb_build;
+}
+
+/* One item: plan its outputs, build what is needed, publish, record. */
+static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_spec *clip,
+                    const cl_source_facts *f, int facts_err)
+{
+    clipline_context *c = rs->c;
+    int n = 0, ret = facts_err, nb_subs = 0, published = 0;
+    cl_sub_input *subs = NULL;
+    planned *pl = NULL;
+    json_t *outputs = json_array();
+    clip_times t = { 0, 0 };
+    if (ret < 0 || !outputs)
         goto end;
-    if ((ret = build_outputs(rs, iv, clip, &t, pl, n, f->has_audio, outputs)) < 0)
+    if (clip->error) {
+        ret = cl_fail(c, CLIPLINE_ERROR_CONFIG, "interview \"%s\", clip \"%s\": %s", iv->id,
+                      clip->name, clip->error);
         goto end;
-    ret = write_clip_manifest(rs, iv, clip, &t, outputs);
+    }
+    if ((ret = resolve_times(rs, iv, clip, f, &t)) < 0)
+        goto end;
+    if (iv->subtitles && (ret = cl_subs_scan(c, iv->subtitles, clip->name, &subs, &nb_subs)) < 0)
+        goto end;
+    n = rs->job.nb_presets + nb_subs;
+    if (!(pl = calloc((size_t)n, sizeof(*pl)))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    if (rs->o->explain)
+        explain_clip(rs, iv, clip, &t);
+    if (!plan_clip(rs, iv, clip, &t, subs, nb_subs, pl, outputs) || rs->o->dry_run)
+        goto end;
+    ret = build_outputs(rs, iv, clip, &t, pl, n, f->has_audio, outputs);
+    if (ret != CLIPLINE_ERROR_INTERRUPTED) { /* sidecars even when a rendition failed */
+        int sret = build_sidecars(rs, iv, clip, &t, pl, n, outputs);
+        if (ret >= 0)
+            ret = sret;
+    }
 end:
     for (int i = 0; pl && i < n; i++) {
+        published += pl[i].published;
+        if (pl[i].build && !pl[i].published && cl_manifest_output(rs->manifest, pl[i].rel))
+            json_array_append(outputs, cl_manifest_output(rs->manifest, pl[i].rel)); /* still there */
         if (pl[i].staging)
-            unlink(pl[i].staging); /* leftovers of a failed item; published files are gone */
+            unlink(pl[i].staging); /* leftovers of a failed output */
         free(pl[i].staging);
     }
     if (ret < 0)
         cl_log(c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(c));
-    if (!rs->o->dry_run && !(ret < 0 && ret == CLIPLINE_ERROR_INTERRUPTED))
-        record_item(rs, iv, clip, ret, outputs);
+    if (published) { /* the clip's manifest follows its media */
+        char detail[CL_DETAIL_MAX];
+        snprintf(detail, sizeof(detail), "%s", clipline_error_detail(c));
+        int mret = write_clip_manifest(rs, iv, clip, &t, outputs);
+        if (ret >= 0)
+            ret = mret;
+        else
+            cl_fail(c, ret, "%s", detail);
+    }
+    if (!rs->o->dry_run && ret != CLIPLINE_ERROR_INTERRUPTED)
+        record_item(rs, iv, clip, ret, published || ret >= 0 ? outputs : NULL);
     json_decref(outputs);
+    cl_subs_free(&subs, nb_subs);
     free(pl);
     return ret;
 }

@@ -13,7 +13,7 @@
 #include "../core/util.h"
 #include "storage.h"
 
-static const cl_storage_ops *const backends[] = { &cl_storage_file, &cl_storage_null, NULL };
+static const cl_storage_ops *const backends[] = { &cl_storage_file, &cl_storage_null, &cl_storage_s3, NULL };
 
 int cl_storage_open(clipline_context *c, const char *dest, cl_storage **out)
 {

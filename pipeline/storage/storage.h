@@ -49,5 +49,6 @@ char *cl_storage_staging_path(cl_storage *st, const char *rel);
 
 extern const cl_storage_ops cl_storage_file;
 extern const cl_storage_ops cl_storage_null;
+extern const cl_storage_ops cl_storage_s3;
 
 #endif

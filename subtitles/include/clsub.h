@@ -280,8 +280,8 @@ clsub_script clsub_track_main_script(const clsub_track *track);
 /* One renderer draws one track at one frame size. SRT and WebVTT cues are
  * converted to an ASS script with a default style for the language's script
  * (see clsub_default_font_family()): white text, black outline, font size
- * ~5.2% of the frame height (scaled per script, see render.c), bottom centre,
- * safe margins (6% of the height below, 7.5% of the width at the sides), and
+ * 6% of the frame height (scaled per script, see render.c), bottom centre,
+ * safe margins (6.5% of the height below, 7.5% of the width at the sides), and
  * Encoding=-1 so libass picks each paragraph's base direction from its text.
  * WebVTT/SRT markup: <b>, <i>, <u> become ASS overrides; every other tag is
  * dropped (its text kept); character references are decoded; "{", "}" and
@@ -338,7 +338,7 @@ typedef struct clsub_frame {
 
 typedef struct clsub_render_info {
     int changed;                /* 0: same as the last call, 1: moved, 2: new content
-                                   (libass's detect_change); the first call reports 2 */
+                                   (libass's detect_change) */
     int n_images;               /* bitmaps blended; 0: nothing on screen */
     int x0, y0, x1, y1;         /* bounding box of what was drawn [x0,x1) x [y0,y1);
                                    all 0 when nothing */

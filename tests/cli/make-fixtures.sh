@@ -22,3 +22,30 @@ gen() { "$mk" "$@" --quiet; }
 printf 'this is not a recording\n' > text.mov
 head -c 65536 cam.mov > truncated.mov
 echo "fixtures ready in $out"
+# a translators' drop folder: English on the recording's timeline, French on
+# clip part-1's own timeline, Arabic saved by an old editor in CP1256
+mkdir -p subs
+cat > subs/en.srt <<'SRT'
+1
+00:00:00,500 --> 00:00:01,500
+Crosses the in point.
+
+2
+00:00:02,000 --> 00:00:02,500
+Inside the clip.
+
+3
+00:00:02,800 --> 00:00:03,600
+Crosses the out point.
+
+4
+00:00:03,700 --> 00:00:03,900
+After the clip.
+SRT
+cat > subs/part-1.fr.vtt <<'VTT'
+WEBVTT
+
+00:00.200 --> 00:01.000
+Déjà calé sur l'extrait.
+VTT
+printf '1\n00:00:01,200 --> 00:00:02,200\n%s\n' "بدائل الاحتجاز" | iconv -f UTF-8 -t CP1256 > subs/ar.srt

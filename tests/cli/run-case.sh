@@ -7,6 +7,7 @@
 #   not-stderr: TEXT      stderr must not contain TEXT
 #   exists: PATH          file that must exist afterwards (relative to the work dir)
 #   absent: PATH          file that must not exist afterwards (globs allowed)
+#   contains: PATH :: TEXT  file PATH (relative to the work dir) must contain TEXT
 #   run-first: ARGUMENTS  a command run before the case (its result is not checked)
 # Media fixtures are reachable as media/ (made by make-fixtures.sh).
 # Usage: run-case.sh CLIPLINE CASEFILE JOBSDIR FIXTURES
@@ -54,6 +55,8 @@ for l in "${lines[@]}"; do
     not-stderr) ! grep -qF -- "$val" "$work/.stderr" || say "stderr has: $val" ;;
     exists) [ -e "$work/$val" ] || say "missing file: $val" ;;
     absent) (cd "$work" && compgen -G "$val" >/dev/null) && say "unexpected file: $val" ;;
+    contains) f=${val%% :: *} t=${val#* :: }
+      grep -qF -- "$t" "$work/$f" 2>/dev/null || say "$f lacks: $t" ;;
   esac
 done
 [ "$got" = "$want_exit" ] || say "exit code $got, expected $want_exit"

@@ -62,9 +62,16 @@ grep -q "\"bytes\": $(stat -c %s "$mp4")" "$manifest" || fail "manifest bytes"
 grep -q '"fingerprint": "[0-9a-f]\{64\}"' "$manifest" || fail "manifest fingerprint"
 [ ! -e "$work/out/.clipline-staging" ] || fail "staging left behind"
 
+# the English sidecar follows the trim: every cue inside [0, 4.5 s]
+vtt=$work/out/expert-01/module-1/module-1.en.vtt
+head -1 "$vtt" | grep -q '^WEBVTT' || fail "sidecar is not WebVTT"
+grep -- '-->' "$vtt" | awk '{ split($1, a, ":"); split($3, b, ":");
+  s = a[1]*3600 + a[2]*60 + a[3]; e = b[1]*3600 + b[2]*60 + b[3];
+  if (s < 0 || e > 4.5 || e <= s) { print "bad cue " $0; exit 1 } }' || fail "sidecar cue outside the clip"
+
 # second run: nothing rebuilt, the file untouched
 before=$(stat -c %Y.%s "$mp4")
 CLIPLINE_PRESETS=$repo/presets "$clipline" run "$work/job.json" 2>"$work/log2"
-grep -q "0 outputs built, 1 up to date" "$work/log2" || { cat "$work/log2" >&2; fail "second run rebuilt"; }
+grep -q "0 outputs built, 2 up to date" "$work/log2" || { cat "$work/log2" >&2; fail "second run rebuilt"; }
 [ "$(stat -c %Y.%s "$mp4")" = "$before" ] || fail "second run touched the output"
 echo "e2e: ok (${w}x${h}, $dur s, $frames frames, box order:$order)"

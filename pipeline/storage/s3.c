@@ -1,0 +1,886 @@
+/*
+ * s3.c: the s3 storage backend (s3://bucket/prefix) on libcurl: the only
+ * file of the library that includes curl.h. Requests are signed with our
+ * own SigV4 (s3_sign.c); one easy handle is reused so that connections are.
+ *
+ * publish: sha256 of the staged file → HEAD the object; when its
+ *          x-amz-meta-sha256 is the same, nothing is sent → single PUT up
+ *          to the multipart threshold (16 MiB), multipart upload above it
+ *          (aborted on failure) → the staged file is removed.
+ * read:    GET, capped; 404 → AVERROR(ENOENT).
+ * stat:    HEAD → Content-Length; 404 → AVERROR(ENOENT).
+ * Every request is retried with exponential backoff and jitter on connection
+ * errors, 5xx, 429 and SlowDown, a bounded number of times; every transfer
+ * is bounded by a connect timeout and a stall timeout. Secrets never reach
+ * logs or messages: error details are scrubbed of them before returning.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libavutil/error.h>
+
+#include "../core/util.h"
+#include "s3_internal.h"
+
+#define MiB (1024 * 1024)
+#define ERROR_BODY_CAP (64 * 1024)
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define MAX_EXTRA_HEADERS 8
+
+typedef struct s3_priv {
+    cl_s3_config cfg;
+    CURL *h;
+    int curl_global;
+    cl_s3_stats stats;
+    uint64_t rng;
+    char errbuf[CURL_ERROR_SIZE];
+} s3_priv;
+
+typedef struct s3_req {
+    const char *method;
+    const char *key;               /* full object key (prefix included) */
+    const cl_s3_kv *query;
+    int nb_query;
+    const cl_s3_kv *headers;       /* signed and sent */
+    int nb_headers;
+    int fd;                        /* body from a file range when >= 0 */
+    int64_t offset, length;
+    const char *mem;               /* or from memory (POST) */
+    size_t mem_len;
+    const char *payload_hash;
+    size_t body_cap;               /* cap on a 2xx response body */
+} s3_req;
+
+typedef struct s3_resp {
+    CURL *h;
+    long status;
+    cl_s3_buf body;
+    size_t cap;
+    int over_cap;
+    char etag[160];
+    char meta_sha256[72];
+    int64_t content_length;
+    /* request body position */
+    const s3_req *rq;
+    int64_t pos;
+} s3_resp;
+
+/* ---- small helpers ---- */
+
+static const char *method_name(const s3_req *rq)
+{
+    return rq->method;
+}
+
+static uint64_t next_random(s3_priv *p)
+{
+    uint64_t x = p->rng ? p->rng : 0x9e3779b97f4a7c15ULL;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return p->rng = x;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Replaces any occurrence of a secret in the context's detail by "***". */
+static void scrub_detail(cl_storage *st)
+{
+    s3_priv *p = st->priv;
+    const char *secrets[] = { p->cfg.secret_key, p->cfg.session_token };
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(*secrets); i++) {
+        const char *s = secrets[i];
+        size_t sl = s ? strlen(s) : 0;
+        char *hit;
+        if (sl < 4)
+            continue;
+        while ((hit = strstr(st->c->detail, s)) != NULL) {
+            memmove(hit + 3, hit + sl, strlen(hit + sl) + 1);
+            memcpy(hit, "***", 3);
+        }
+    }
+}
+
+static void xml_tag(const char *xml, const char *tag, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    if (!xml)
+        return;
+    char open[64], close[64];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    const char *a = strstr(xml, open), *b;
+    if (!a || !(b = strstr(a += strlen(open), close)))
+        return;
+    static const struct { const char *ent; char ch; } ents[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' },
+    };
+    size_t o = 0;
+    while (a < b && o + 1 < outsz) {
+        int done = 0;
+        for (size_t i = 0; i < sizeof(ents) / sizeof(*ents) && *a == '&'; i++) {
+            size_t l = strlen(ents[i].ent);
+            if ((size_t)(b - a) >= l && !strncmp(a, ents[i].ent, l)) {
+                out[o++] = ents[i].ch;
+                a += l;
+                done = 1;
+                break;
+            }
+        }
+        if (!done)
+            out[o++] = (unsigned char)*a < 0x20 ? ' ' : *a, a++;
+    }
+    out[o] = '\0';
+}
+
+static char *object_key(const s3_priv *p, const char *rel)
+{
+    while (*rel == '/')
+        rel++;
+    cl_s3_buf b = { 0 };
+    cl_s3_buf_printf(&b, "%s%s%s", p->cfg.prefix, *p->cfg.prefix ? "/" : "", rel);
+    if (b.oom)
+        cl_s3_buf_free(&b);
+    return b.p;
+}
+
+int64_t cl_s3_part_size(int64_t size, int64_t wanted)
+{
+    int64_t ps = wanted >= 5LL * MiB ? wanted : 8LL * MiB;
+    int64_t need = (size + 9999) / 10000;
+    if (ps < need)
+        ps = (need + MiB - 1) / MiB * MiB;
+    return ps;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+const char *cl_s3_cache_control(const char *rel, const char *ct)
+{
+    ct = ct ? ct : "";
+    if (strstr(ct, "json") || strstr(ct, "mpegurl") || strstr(ct, "html") || strstr(ct, "vtt") ||
+        ends_with(rel, ".json") || ends_with(rel, ".m3u8") || ends_with(rel, ".html") ||
+        ends_with(rel, ".vtt"))
+        return "public, max-age=60";
+    return "public, max-age=31536000";
+}
+
+int cl_s3_get_stats(const cl_storage *st, cl_s3_stats *out)
+{
+    if (!st || st->ops != &cl_storage_s3 || !st->priv)
+        return AVERROR(EINVAL);
+    *out = ((const s3_priv *)st->priv)->stats;
+    return 0;
+}
+
+/* ---- curl callbacks ---- */
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
+{
+    s3_resp *rs = opaque;
+    size_t n = size * nmemb;
+    long code = 0;
+    curl_easy_getinfo(rs->h, CURLINFO_RESPONSE_CODE, &code);
+    size_t cap = code >= 200 && code < 300 ? rs->cap : ERROR_BODY_CAP;
+    if (rs->body.len + n > cap) {
+        rs->over_cap = 1;
+        return 0;
+    }
+    cl_s3_buf_add(&rs->body, ptr, n);
+    return rs->body.oom ? 0 : n;
+}
+
+static void header_value(const char *line, size_t n, size_t name_len, char *out, size_t outsz)
+{
+    const char *v = line + name_len;
+    size_t vl = n - name_len;
+    while (vl && (*v == ' ' || *v == '\t'))
+        v++, vl--;
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+        vl--;
+    snprintf(out, outsz, "%.*s", (int)vl, v);
+}
+
+static size_t header_cb(char *line, size_t size, size_t nitems, void *opaque)
+{
+    s3_resp *rs = opaque;
+    size_t n = size * nitems;
+    char num[32];
+    if (n >= 5 && !strncmp(line, "HTTP/", 5)) {
+        rs->etag[0] = rs->meta_sha256[0] = '\0';
+        rs->content_length = -1;
+    } else if (n > 5 && !strncasecmp(line, "etag:", 5)) {
+        header_value(line, n, 5, rs->etag, sizeof(rs->etag));
+    } else if (n > 18 && !strncasecmp(line, "x-amz-meta-sha256:", 18)) {
+        header_value(line, n, 18, rs->meta_sha256, sizeof(rs->meta_sha256));
+    } else if (n > 15 && !strncasecmp(line, "content-length:", 15)) {
+        header_value(line, n, 15, num, sizeof(num));
+        rs->content_length = strtoll(num, NULL, 10);
+    }
+    return n;
+}
+
+static size_t read_cb(char *buf, size_t size, size_t nitems, void *opaque)
+{
+    s3_resp *rs = opaque;
+    const s3_req *rq = rs->rq;
+    int64_t total = rq->fd >= 0 ? rq->length : (int64_t)rq->mem_len;
+    int64_t want = (int64_t)(size * nitems);
+    if (want > total - rs->pos)
+        want = total - rs->pos;
+    if (want <= 0)
+        return 0;
+    if (rq->fd < 0) {
+        memcpy(buf, rq->mem + rs->pos, (size_t)want);
+        rs->pos += want;
+        return (size_t)want;
+    }
+    ssize_t got = pread(rq->fd, buf, (size_t)want, (off_t)(rq->offset + rs->pos));
+    if (got <= 0)
+        return CURL_READFUNC_ABORT; /* the staged file shrank or cannot be read */
+    rs->pos += got;
+    return (size_t)got;
+}
+
+static int seek_cb(void *opaque, curl_off_t offset, int origin)
+{
+    s3_resp *rs = opaque;
+    if (origin != SEEK_SET || offset < 0)
+        return CURL_SEEKFUNC_CANTSEEK;
+    rs->pos = offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static int xferinfo_cb(void *opaque, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const clipline_context *c = opaque;
+    return c->interrupted ? 1 : 0;
+}
+
+/* ---- one request ---- */
+
+static int build_headers(const s3_priv *p, const s3_req *rq, const char *date, cl_s3_kv *kv)
+{
+    int n = 0;
+    kv[n++] = (cl_s3_kv){ "host", p->cfg.host };
+    kv[n++] = (cl_s3_kv){ "x-amz-content-sha256", rq->payload_hash };
+    kv[n++] = (cl_s3_kv){ "x-amz-date", date };
+    if (p->cfg.session_token)
+        kv[n++] = (cl_s3_kv){ "x-amz-security-token", p->cfg.session_token };
+    for (int i = 0; i < rq->nb_headers && i < MAX_EXTRA_HEADERS; i++)
+        kv[n++] = rq->headers[i];
+    return n;
+}
+
+static struct curl_slist *header_list(const cl_s3_kv *kv, int n, const char *auth, int has_body)
+{
+    struct curl_slist *l = NULL, *t;
+    int has_ct = 0;
+    cl_s3_buf line = { 0 };
+    for (int i = 0; i < n; i++) {
+        has_ct |= !strcasecmp(kv[i].name, "content-type");
+        line.len = 0;
+        cl_s3_buf_printf(&line, "%s: %s", kv[i].name, kv[i].value);
+        if (line.oom || !(t = curl_slist_append(l, line.p)))
+            goto fail;
+        l = t;
+    }
+    line.len = 0;
+    cl_s3_buf_printf(&line, "Authorization: %s", auth);
+    if (line.oom || !(t = curl_slist_append(l, line.p)) || !(l = t) ||
+        !(t = curl_slist_append(l, "Expect:")) || !(l = t))
+        goto fail;
+    if (!has_ct && has_body && (!(t = curl_slist_append(l, "Content-Type:")) || !(l = t)))
+        goto fail;
+    cl_s3_buf_free(&line);
+    return l;
+fail:
+    cl_s3_buf_free(&line);
+    curl_slist_free_all(l);
+    return NULL;
+}
+
+static void count_request(s3_priv *p, const s3_req *rq)
+{
+    const char *m = method_name(rq);
+    int64_t *c = !strcmp(m, "HEAD") ? &p->stats.head
+                 : !strcmp(m, "GET") ? &p->stats.get
+                 : !strcmp(m, "PUT") ? &p->stats.put
+                 : !strcmp(m, "POST") ? &p->stats.post : &p->stats.del;
+    (*c)++;
+}
+
+static void set_method(CURL *h, const s3_req *rq)
+{
+    if (!strcmp(rq->method, "HEAD")) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (!strcmp(rq->method, "PUT")) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+                         (curl_off_t)(rq->fd >= 0 ? rq->length : (int64_t)rq->mem_len));
+    } else if (!strcmp(rq->method, "POST")) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->mem_len);
+    } else if (!strcmp(rq->method, "DELETE")) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+}
+
+static void set_options(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *url,
+                        struct curl_slist *hl)
+{
+    s3_priv *p = st->priv;
+    CURL *h = p->h;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)p->cfg.stall_timeout_s);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (p->cfg.ca_bundle)
+        curl_easy_setopt(h, CURLOPT_CAINFO, p->cfg.ca_bundle);
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, rs);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, rs);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(h, CURLOPT_READDATA, rs);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, rs);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, st->c);
+    set_method(h, rq);
+    if (!strcmp(rq->method, "POST"))
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->mem ? rq->mem : "");
+}
+
+/* Sends one request; *cc is curl's result. Returns < 0 only when the
+ * request could not be built. */
+static int perform_once(cl_storage *st, const s3_req *rq, s3_resp *rs, CURLcode *cc)
+{
+    s3_priv *p = st->priv;
+    int ret = 0;
+    char date[17];
+    cl_s3_kv kv[4 + MAX_EXTRA_HEADERS];
+    cl_s3_amz_date((int64_t)time(NULL), date);
+    int nkv = build_headers(p, rq, date, kv);
+    cl_s3_buf path = { 0 }, url = { 0 };
+    cl_s3_buf_printf(&path, "%s/%s", p->cfg.base_path, rq->key ? rq->key : "");
+    cl_sigv4_req sr = { .method = rq->method, .path = path.p, .query = rq->query,
+                        .nb_query = rq->nb_query, .headers = kv, .nb_headers = nkv,
+                        .payload_hash = rq->payload_hash, .amz_date = date,
+                        .region = p->cfg.region, .service = "s3",
+                        .access_key = p->cfg.access_key, .secret_key = p->cfg.secret_key };
+    cl_sigv4_out so = { 0 };
+    char *epath = path.p ? cl_s3_uri_encode(path.p, 1) : NULL;
+    char *query = cl_s3_canonical_query(rq->query, rq->nb_query);
+    struct curl_slist *hl = NULL;
+    if (!epath || !query || (ret = cl_sigv4_sign(&sr, &so)) < 0) {
+        ret = ret < 0 ? ret : AVERROR(ENOMEM);
+        goto end;
+    }
+    cl_s3_buf_printf(&url, "%s://%s%s%s%s", p->cfg.scheme, p->cfg.host, epath, *query ? "?" : "",
+                     query);
+    int has_body = strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD");
+    if (url.oom || !(hl = header_list(kv, nkv, so.authorization, has_body))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    rs->h = p->h;
+    rs->rq = rq;
+    rs->pos = 0;
+    p->errbuf[0] = '\0';
+    set_options(st, rq, rs, url.p, hl);
+    count_request(p, rq);
+    *cc = curl_easy_perform(p->h);
+    curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &rs->status);
+    p->stats.bytes_sent += rs->pos;
+end:
+    curl_slist_free_all(hl);
+    cl_sigv4_out_clear(&so);
+    cl_s3_buf_free(&path);
+    cl_s3_buf_free(&url);
+    free(epath);
+    free(query);
+    return ret;
+}
+
+static void resp_reset(s3_resp *rs, size_t cap)
+{
+    cl_s3_buf_free(&rs->body);
+    memset(rs, 0, sizeof(*rs));
+    rs->cap = cap;
+    rs->content_length = -1;
+}
+
+static int transient_curl(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int transient_status(const s3_resp *rs)
+{
+    char code[64];
+    xml_tag(rs->body.p, "Code", code, sizeof(code));
+    if (rs->status >= 500 || rs->status == 429 || !strcmp(code, "SlowDown") ||
+        !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError"))
+        return 1;
+    return 0;
+}
+
+/* Sends a request, retrying transient failures. Returns 0 when a response
+ * was received (whatever its status: the caller judges it), < 0 with the
+ * detail set when none was. */
+static int s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *what)
+{
+    s3_priv *p = st->priv;
+    CURLcode cc = CURLE_OK;
+    int attempt;
+    for (attempt = 1;; attempt++) {
+        resp_reset(rs, rq->body_cap ? rq->body_cap : ERROR_BODY_CAP);
+        cc = CURLE_OK;
+        int ret = perform_once(st, rq, rs, &cc);
+        if (ret < 0)
+            return ret;
+        if (st->c->interrupted)
+            return cl_fail(st->c, CLIPLINE_ERROR_INTERRUPTED, "s3: %s: interrupted", what);
+        if (cc == CURLE_WRITE_ERROR && rs->over_cap)
+            return 0;
+        int transient = cc != CURLE_OK ? transient_curl(cc) : transient_status(rs);
+        if (!transient || attempt >= p->cfg.max_attempts)
+            break;
+        int64_t base = 200LL << (attempt - 1 < 6 ? attempt - 1 : 6); /* 0.2 s .. 12.8 s */
+        int64_t delay = base / 2 + (int64_t)(next_random(p) % (uint64_t)(base / 2 + 1));
+        if (cc != CURLE_OK)
+            cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: %s; retrying in %d ms (attempt %d of %d)",
+                   what, curl_easy_strerror(cc), (int)delay, attempt + 1, p->cfg.max_attempts);
+        else
+            cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: HTTP %ld; retrying in %d ms (attempt %d of %d)",
+                   what, rs->status, (int)delay, attempt + 1, p->cfg.max_attempts);
+        p->stats.retries++;
+        sleep_ms(delay);
+    }
+    if (cc != CURLE_OK) {
+        int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: %s%s%s%s (gave up after %d attempt%s)",
+                          what, curl_easy_strerror(cc), p->errbuf[0] ? " (" : "", p->errbuf,
+                          p->errbuf[0] ? ")" : "", attempt, attempt == 1 ? "" : "s");
+        scrub_detail(st);
+        return ret;
+    }
+    return 0;
+}
+
+/* Turns an unexpected HTTP status into a clear error. */
+static int status_error(cl_storage *st, const s3_resp *rs, const char *what)
+{
+    s3_priv *p = st->priv;
+    char code[64], msg[300];
+    xml_tag(rs->body.p, "Code", code, sizeof(code));
+    xml_tag(rs->body.p, "Message", msg, sizeof(msg));
+    const char *hint = "";
+    if (!strcmp(code, "RequestTimeTooSkewed"))
+        hint = "this computer's clock is more than 15 minutes away from the server's: correct the "
+               "system time (NTP) and run again";
+    else if (!strcmp(code, "SignatureDoesNotMatch"))
+        hint = "the secret access key does not belong to the access key id (check "
+               "AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key)";
+    else if (!strcmp(code, "InvalidAccessKeyId"))
+        hint = "the server does not know this access key id (check AWS_ACCESS_KEY_ID or the "
+               "profile, and AWS_ENDPOINT_URL)";
+    else if (!strcmp(code, "ExpiredToken") || !strcmp(code, "TokenRefreshRequired"))
+        hint = "the session token has expired: get new temporary credentials";
+    else if (!strcmp(code, "NoSuchBucket"))
+        hint = "the bucket does not exist at this endpoint";
+    else if (!strcmp(code, "PermanentRedirect") || !strcmp(code, "AuthorizationHeaderMalformed") ||
+             rs->status == 301)
+        hint = "the bucket is in another region: set AWS_REGION to the bucket's region";
+    else if (rs->status == 403)
+        hint = "access denied: the credentials are not allowed to do this";
+    else if (rs->status >= 500 || rs->status == 429 || !strcmp(code, "SlowDown"))
+        hint = "the server kept failing or asking to slow down; gave up after the retries";
+    int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s (%s, %s): HTTP %ld%s%s%s%s%s%s", what,
+                      p->cfg.cred_source, p->cfg.region, rs->status, *code ? " " : "", code,
+                      *msg ? ": " : "", msg, *hint ? "; " : "", hint);
+    scrub_detail(st);
+    return ret;
+}
+
+/* ---- operations ---- */
+
+static int head_object(cl_storage *st, const char *key, s3_resp *rs, const char *what)
+{
+    s3_req rq = { .method = "HEAD", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256 };
+    return s3_call(st, &rq, rs, what);
+}
+
+/* 1 when the object is there with the same sha256, 0 when it is not. */
+static int already_there(cl_storage *st, const char *key, const char *sha, const char *what)
+{
+    s3_resp rs = { 0 };
+    int ret = head_object(st, key, &rs, what);
+    if (ret < 0)
+        goto end;
+    if (rs.status == 200)
+        ret = !strcasecmp(rs.meta_sha256, sha);
+    else if (rs.status == 404 || rs.status == 403) /* 403: no s3:ListBucket right; PUT will tell */
+        ret = 0;
+    else
+        ret = status_error(st, &rs, what);
+end:
+    cl_s3_buf_free(&rs.body);
+    return ret;
+}
+
+static int put_single(cl_storage *st, const char *key, int fd, int64_t size, const char *sha,
+                      const cl_s3_kv *h, int nh, const char *what)
+{
+    s3_resp rs = { 0 };
+    s3_req rq = { .method = "PUT", .key = key, .headers = h, .nb_headers = nh, .fd = fd,
+                  .offset = 0, .length = size, .payload_hash = sha };
+    int ret = s3_call(st, &rq, &rs, what);
+    if (ret >= 0 && rs.status != 200)
+        ret = status_error(st, &rs, what);
+    cl_s3_buf_free(&rs.body);
+    return ret;
+}
+
+static void abort_multipart(cl_storage *st, const char *key, const char *upload_id)
+{
+    s3_priv *p = st->priv;
+    char saved[CL_DETAIL_MAX];
+    memcpy(saved, st->c->detail, sizeof(saved));
+    cl_s3_kv q[] = { { "uploadId", upload_id } };
+    s3_req rq = { .method = "DELETE", .key = key, .query = q, .nb_query = 1, .fd = -1,
+                  .payload_hash = EMPTY_SHA256 };
+    s3_resp rs = { 0 };
+    int ret = s3_call(st, &rq, &rs, "abort multipart upload");
+    if (ret < 0 || (rs.status != 204 && rs.status != 200 && rs.status != 404))
+        cl_log(st->c, CLIPLINE_LOG_WARNING,
+               "s3://%s/%s: could not abort the multipart upload (HTTP %ld); its parts stay "
+               "stored until a lifecycle rule removes them",
+               p->cfg.bucket, key, rs.status);
+    memcpy(st->c->detail, saved, sizeof(saved));
+    cl_s3_buf_free(&rs.body);
+}
+
+static int upload_parts(cl_storage *st, const char *key, const char *upload_id, int fd,
+                        int64_t size, int64_t ps, char **etags, int nparts, const char *what)
+{
+    s3_priv *p = st->priv;
+    int ret = 0;
+    s3_resp rs = { 0 };
+    for (int i = 0; i < nparts && ret >= 0; i++) {
+        char num[16], pwhat[600];
+        snprintf(num, sizeof(num), "%d", i + 1);
+        snprintf(pwhat, sizeof(pwhat), "%s, part %d of %d", what, i + 1, nparts);
+        cl_s3_kv q[] = { { "partNumber", num }, { "uploadId", upload_id } };
+        int64_t off = (int64_t)i * ps;
+        s3_req rq = { .method = "PUT", .key = key, .query = q, .nb_query = 2, .fd = fd,
+                      .offset = off, .length = size - off < ps ? size - off : ps,
+                      .payload_hash = "UNSIGNED-PAYLOAD" };
+        if ((ret = s3_call(st, &rq, &rs, pwhat)) < 0)
+            break;
+        if (rs.status != 200)
+            ret = status_error(st, &rs, pwhat);
+        else if (!rs.etag[0])
+            ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: the server sent no ETag", pwhat);
+        else if (!(etags[i] = strdup(rs.etag)))
+            ret = AVERROR(ENOMEM);
+        else
+            p->stats.parts++;
+    }
+    cl_s3_buf_free(&rs.body);
+    return ret;
+}
+
+static int complete_multipart(cl_storage *st, const char *key, const char *upload_id,
+                              char **etags, int nparts, const char *what)
+{
+    cl_s3_buf x = { 0 };
+    s3_resp rs = { 0 };
+    int ret = 0;
+    cl_s3_buf_str(&x, "<CompleteMultipartUpload>");
+    for (int i = 0; i < nparts; i++)
+        cl_s3_buf_printf(&x, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", i + 1,
+                         etags[i]);
+    cl_s3_buf_str(&x, "</CompleteMultipartUpload>");
+    if (x.oom) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    char sha[65];
+    cl_sha256_hex(x.p, x.len, sha);
+    cl_s3_kv q[] = { { "uploadId", upload_id } };
+    cl_s3_kv h[] = { { "content-type", "application/xml" } };
+    s3_req rq = { .method = "POST", .key = key, .query = q, .nb_query = 1, .headers = h,
+                  .nb_headers = 1, .fd = -1, .mem = x.p, .mem_len = x.len, .payload_hash = sha };
+    if ((ret = s3_call(st, &rq, &rs, what)) < 0)
+        goto end;
+    /* a 200 may still carry an <Error> (S3 reports late failures that way) */
+    if (rs.status != 200 || (rs.body.p && strstr(rs.body.p, "<Error>")))
+        ret = status_error(st, &rs, what);
+end:
+    cl_s3_buf_free(&x);
+    cl_s3_buf_free(&rs.body);
+    return ret;
+}
+
+static int put_multipart(cl_storage *st, const char *key, int fd, int64_t size, const cl_s3_kv *h,
+                         int nh, const char *what)
+{
+    s3_priv *p = st->priv;
+    int64_t ps = cl_s3_part_size(size, p->cfg.part_size);
+    int nparts = (int)((size + ps - 1) / ps), ret = 0;
+    char upload_id[512] = "";
+    char **etags = calloc((size_t)nparts, sizeof(*etags));
+    s3_resp rs = { 0 };
+    cl_s3_kv q[] = { { "uploads", NULL } };
+    s3_req rq = { .method = "POST", .key = key, .query = q, .nb_query = 1, .headers = h,
+                  .nb_headers = nh, .fd = -1, .mem = "", .mem_len = 0, .payload_hash = EMPTY_SHA256 };
+    if (!etags) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: multipart upload, %d parts of %lld bytes", what,
+           nparts, (long long)ps);
+    if ((ret = s3_call(st, &rq, &rs, what)) < 0)
+        goto end;
+    xml_tag(rs.body.p, "UploadId", upload_id, sizeof(upload_id));
+    if (rs.status != 200 || !upload_id[0]) {
+        ret = status_error(st, &rs, what);
+        goto end;
+    }
+    if ((ret = upload_parts(st, key, upload_id, fd, size, ps, etags, nparts, what)) < 0 ||
+        (ret = complete_multipart(st, key, upload_id, etags, nparts, what)) < 0)
+        abort_multipart(st, key, upload_id);
+end:
+    for (int i = 0; etags && i < nparts; i++)
+        free(etags[i]);
+    free(etags);
+    cl_s3_buf_free(&rs.body);
+    return ret;
+}
+
+static int s3_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+{
+    s3_priv *p = st->priv;
+    char sha[65], what[1024];
+    int64_t size = 0;
+    int fd = -1, ret;
+    char *key = object_key(p, rel);
+    if (!key)
+        return AVERROR(ENOMEM);
+    snprintf(what, sizeof(what), "upload of s3://%s/%s", p->cfg.bucket, key);
+    if ((ret = cl_sha256_file(local, sha, &size)) < 0) {
+        ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read %s: %s", what, local,
+                      clipline_strerror(ret));
+        goto end;
+    }
+    if ((ret = already_there(st, key, sha, what)) < 0)
+        goto end;
+    if (ret == 1) {
+        p->stats.skipped++;
+        cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3://%s/%s: already there with the same sha256, not sent",
+               p->cfg.bucket, key);
+        unlink(local);
+        ret = 0;
+        goto end;
+    }
+    if ((fd = open(local, O_RDONLY | O_CLOEXEC)) < 0) {
+        ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot open %s: %s", what, local,
+                      strerror(errno));
+        goto end;
+    }
+    const char *ct = content_type && *content_type ? content_type : "application/octet-stream";
+    cl_s3_kv h[] = { { "content-type", ct },
+                     { "cache-control", cl_s3_cache_control(rel, ct) },
+                     { "x-amz-meta-sha256", sha } };
+    if (size > p->cfg.multipart_threshold)
+        ret = put_multipart(st, key, fd, size, h, 3, what);
+    else
+        ret = put_single(st, key, fd, size, sha, h, 3, what);
+    if (ret >= 0) {
+        cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3://%s/%s: uploaded %lld bytes", p->cfg.bucket, key,
+               (long long)size);
+        unlink(local);
+    }
+end:
+    if (fd >= 0)
+        close(fd);
+    free(key);
+    return ret;
+}
+
+static int s3_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len)
+{
+    s3_priv *p = st->priv;
+    char what[1024];
+    s3_resp rs = { 0 };
+    *buf = NULL;
+    if (len)
+        *len = 0;
+    char *key = object_key(p, rel);
+    if (!key)
+        return AVERROR(ENOMEM);
+    snprintf(what, sizeof(what), "read of s3://%s/%s", p->cfg.bucket, key);
+    s3_req rq = { .method = "GET", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256,
+                  .body_cap = cap };
+    int ret = s3_call(st, &rq, &rs, what);
+    if (ret < 0)
+        goto end;
+    if (rs.over_cap) {
+        ret = cl_fail(st->c, CLIPLINE_ERROR_LIMIT, "s3: %s: larger than %zu bytes", what, cap);
+    } else if (rs.status == 404) {
+        ret = AVERROR(ENOENT);
+    } else if (rs.status != 200) {
+        ret = status_error(st, &rs, what);
+    } else {
+        *buf = rs.body.p ? rs.body.p : strdup("");
+        if (len)
+            *len = rs.body.len;
+        rs.body.p = NULL;
+        ret = *buf ? 0 : AVERROR(ENOMEM);
+    }
+end:
+    cl_s3_buf_free(&rs.body);
+    free(key);
+    return ret;
+}
+
+static int s3_stat(cl_storage *st, const char *rel, int64_t *bytes)
+{
+    s3_priv *p = st->priv;
+    char what[1024];
+    s3_resp rs = { 0 };
+    char *key = object_key(p, rel);
+    if (!key)
+        return AVERROR(ENOMEM);
+    snprintf(what, sizeof(what), "stat of s3://%s/%s", p->cfg.bucket, key);
+    int ret = head_object(st, key, &rs, what);
+    if (ret < 0)
+        goto end;
+    if (rs.status == 404)
+        ret = AVERROR(ENOENT);
+    else if (rs.status != 200)
+        ret = status_error(st, &rs, what);
+    else if (bytes)
+        *bytes = rs.content_length;
+end:
+    cl_s3_buf_free(&rs.body);
+    free(key);
+    return ret;
+}
+
+static int s3_open(cl_storage *st, const char *location)
+{
+    s3_priv *p = st->priv;
+    int ret = cl_s3_config_load(st->c, location, &p->cfg);
+    if (ret < 0)
+        return ret;
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof(tmpl), "%s/clipline-s3-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpl))
+        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder in %s: %s",
+                       tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    if (!(st->staging = strdup(tmpl)))
+        return AVERROR(ENOMEM);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: libcurl could not be initialised");
+    p->curl_global = 1;
+    if (!(p->h = curl_easy_init()))
+        return AVERROR(ENOMEM);
+    p->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)p;
+    cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: bucket %s, prefix \"%s\", %s://%s (%s-style), region %s, "
+           "credentials from %s", p->cfg.bucket, p->cfg.prefix, p->cfg.scheme, p->cfg.host,
+           p->cfg.path_style ? "path" : "virtual-host", p->cfg.region, p->cfg.cred_source);
+    return 0;
+}
+
+/* The staging folder is private: what is left in it (failed outputs) goes. */
+static void remove_staging(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *path = cl_path_join(dir, e->d_name);
+        if (path)
+            unlink(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static void s3_close(cl_storage *st)
+{
+    s3_priv *p = st->priv;
+    if (!p)
+        return;
+    if (p->h)
+        curl_easy_cleanup(p->h);
+    p->h = NULL;
+    if (p->curl_global)
+        curl_global_cleanup();
+    p->curl_global = 0;
+    cl_s3_config_clear(&p->cfg);
+    if (st->staging)
+        remove_staging(st->staging);
+}
+
+const cl_storage_ops cl_storage_s3 = {
+    .name = "S3-compatible object storage",
+    .scheme = "s3",
+    .priv_size = sizeof(s3_priv),
+    .open = s3_open,
+    .publish = s3_publish,
+    .read = s3_read,
+    .stat = s3_stat,
+    .close = s3_close,
+};

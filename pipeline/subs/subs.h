@@ -1,0 +1,45 @@
+/*
+ * subs.h: the pipeline's subtitle stage, an adapter over the subtitle
+ * library (subtitles/include/clsub.h): finds a clip's subtitle files in the
+ * translators' drop folder, and turns one into a WebVTT sidecar on the
+ * clip's timeline (read, decode the charset, parse, shift by -in and clip,
+ * write), with a plain-words report for the translator.
+ */
+#ifndef CL_SUBS_H
+#define CL_SUBS_H
+
+#include <stdint.h>
+
+#include "../core/internal.h"
+
+/* One subtitle file that applies to a clip. */
+typedef struct cl_sub_input {
+    char lang[36];       /* BCP-47 tag as in the file name */
+    char *path;
+    int clip_timeline;   /* 1: "<clip>.<lang>.<ext>" (already timed to the clip) */
+    char sha256[65];     /* of the file's bytes */
+} cl_sub_input;
+
+/* Lists the subtitle files of `dir` that apply to clip `clip`: for each
+ * language, "<clip>.<lang>.<ext>" wins over "<lang>.<ext>". Extensions:
+ * srt, vtt (ass/ssa are reported as not supported yet). Sorted by language.
+ * A missing folder is an error naming it. */
+int cl_subs_scan(clipline_context *c, const char *dir, const char *clip, cl_sub_input **list,
+                 int *count);
+void cl_subs_free(cl_sub_input **list, int count);
+
+typedef struct cl_sidecar_result {
+    char encoding[32];
+    const char *encoding_how; /* how the encoding was decided, in plain words */
+    int cues_read, cues_kept, cues_dropped; /* parse: every cue accounted for */
+    int cues_in_clip, cues_clipped, cues_outside; /* after the shift */
+    int64_t first_ms, last_ms;              /* first cue start, last cue end in the clip */
+} cl_sidecar_result;
+
+/* Writes the WebVTT sidecar of `in` for the clip [in_us, out_us) to
+ * `out_path`, and the translator's report to "<in->path>.report.txt".
+ * Fails with CLIPLINE_ERROR_SUBTITLE and a detail naming the file. */
+int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                         const char *out_path, cl_sidecar_result *res);
+
+#endif
