@@ -249,10 +249,11 @@ static int build_outputs(run_state *rs, const cl_interview_spec *iv, const cl_cl
         snprintf(r->video.x264_preset, sizeof(r->video.x264_preset), "%s", p->video.x264_preset);
         snprintf(r->video.tune, sizeof(r->video.tune), "%s", p->video.tune);
         snprintf(r->video.x264_params, sizeof(r->video.x264_params), "%s", p->video.x264_params);
-        r->audio = (cl_audio_target){ p->audio.bitrate_kbps, p->audio.sample_rate, p->audio.channels };
     }
+    const cl_audio_preset *ap = &rs->job.presets[0].audio;
     cl_clip_req req = { .source = iv->source, .label = label, .in_us = t->in_us,
-                        .out_us = t->out_us, .renditions = reqs, .nb_renditions = nb };
+                        .out_us = t->out_us, .renditions = reqs, .nb_renditions = nb,
+                        .audio = { ap->bitrate_kbps, ap->sample_rate, ap->channels, 0, 0, -16, -1 } };
     cl_log(c, CLIPLINE_LOG_INFO, "%s: encoding %d rendition%s from one decode", label, nb,
            nb == 1 ? "" : "s");
     if ((ret = cl_media_transcode(c, &req)) < 0)

@@ -53,4 +53,11 @@ int clsub_cp_mark(uint32_t cp);
 /* 1 for the bidi embedding/override/isolate controls and their terminators. */
 int clsub_cp_bidi_control(uint32_t cp);
 
+/* The default Noto family of a script ("Noto Sans CJK SC" for Han). */
+const char *clsub_script_family(clsub_script s);
+
+/* glyphs.c: the font file in font_dir fontconfig ranks first for family/lang
+ * (malloc'd), or NULL. */
+char *clsub_font_dir_best_file(const char *font_dir, const char *family, const char *lang);
+
 #endif

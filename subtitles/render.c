@@ -74,29 +74,13 @@ static clsub_script track_script(const clsub_track *t, const char *lang)
     return s;
 }
 
-static const char *script_family(clsub_script s)
-{
-    switch (s) {
-    case CLSUB_SCRIPT_ARABIC: return "Noto Sans Arabic";
-    case CLSUB_SCRIPT_HEBREW: return "Noto Sans Hebrew";
-    case CLSUB_SCRIPT_GEORGIAN: return "Noto Sans Georgian";
-    case CLSUB_SCRIPT_ARMENIAN: return "Noto Sans Armenian";
-    case CLSUB_SCRIPT_THAI: return "Noto Sans Thai";
-    case CLSUB_SCRIPT_DEVANAGARI: return "Noto Sans Devanagari";
-    case CLSUB_SCRIPT_HAN: return "Noto Sans CJK SC";
-    case CLSUB_SCRIPT_KANA: return "Noto Sans CJK JP";
-    case CLSUB_SCRIPT_HANGUL: return "Noto Sans CJK KR";
-    default: return "Noto Sans";
-    }
-}
-
 static const char *family_for(const clsub_track *t, const clsub_render_settings *s)
 {
     if (s->font_family && *s->font_family)
         return s->font_family;
     if (clsub_language_script(s->lang) != CLSUB_SCRIPT_COMMON)
         return clsub_default_font_family(s->lang);
-    return script_family(track_script(t, s->lang));
+    return clsub_script_family(track_script(t, s->lang));
 }
 
 static void script_header(clsub_buf *b, const clsub_track *t, const clsub_render_settings *s)
@@ -309,9 +293,14 @@ static void set_features(clsub_renderer *r, int on)
 
 static void set_fonts(clsub_renderer *r, const char *family, const clsub_render_settings *s)
 {
-    if (s->font_dir)
-        ass_set_fonts(r->ren, NULL, family, ASS_FONTPROVIDER_NONE, NULL, 0);
-    else
+    if (s->font_dir) {
+        /* only the folder's fonts; the one fontconfig ranks first for the
+           language is the default, so text is drawn even when no family
+           name in the folder matches */
+        char *best = clsub_font_dir_best_file(s->font_dir, family, s->lang);
+        ass_set_fonts(r->ren, best, family, ASS_FONTPROVIDER_NONE, NULL, 0);
+        free(best);
+    } else
         ass_set_fonts(r->ren, NULL, family, ASS_FONTPROVIDER_FONTCONFIG, NULL, 1);
 }
 

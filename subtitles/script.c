@@ -206,6 +206,22 @@ static int chinese_traditional(const char *lang)
     return 0;
 }
 
+const char *clsub_script_family(clsub_script s)
+{
+    switch (s) {
+    case CLSUB_SCRIPT_ARABIC: return "Noto Sans Arabic";
+    case CLSUB_SCRIPT_HEBREW: return "Noto Sans Hebrew";
+    case CLSUB_SCRIPT_GEORGIAN: return "Noto Sans Georgian";
+    case CLSUB_SCRIPT_ARMENIAN: return "Noto Sans Armenian";
+    case CLSUB_SCRIPT_THAI: return "Noto Sans Thai";
+    case CLSUB_SCRIPT_DEVANAGARI: return "Noto Sans Devanagari";
+    case CLSUB_SCRIPT_HAN: return "Noto Sans CJK SC";
+    case CLSUB_SCRIPT_KANA: return "Noto Sans CJK JP";
+    case CLSUB_SCRIPT_HANGUL: return "Noto Sans CJK KR";
+    default: return "Noto Sans";
+    }
+}
+
 const char *clsub_default_font_family(const char *lang)
 {
     char first[16] = "";

@@ -16,6 +16,7 @@ const char *clsub_strerror(int err)
     case CLSUB_ERR_CHARSET: return "the bytes could not be decoded as text";
     case CLSUB_ERR_INVALIDDATA: return "invalid subtitle data";
     case CLSUB_ERR_UNSUPPORTED: return "unsupported encoding or format";
+    case CLSUB_ERR_GLYPHS: return "the fonts have no glyph for some characters";
     default: return err < 0 ? "unknown error" : "success";
     }
 }

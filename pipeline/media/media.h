@@ -26,17 +26,36 @@ typedef struct cl_video_target {
 
 typedef struct cl_audio_target {
     int bitrate_kbps, sample_rate, channels;
+    int silence_if_missing;     /* no audio in the source: 1 add a silent track, 0 none */
+    int loudness;               /* 1: two-pass EBU R128 to target_lufs, true peak <= max_tp */
+    double target_lufs, max_true_peak_db;
 } cl_audio_target;
 
+/* One encoded video rung, written to an MP4 file and/or an HLS rendition. */
 typedef struct cl_rendition_req {
-    const char *out_path; /* local file to write (the caller renames it when done) */
+    const char *out_path;       /* MP4 to write, or NULL */
+    const char *hls_dir;        /* folder for index.m3u8, init.mp4, seg-N.m4s, or NULL */
+    double hls_segment_s;
     cl_video_target video;
-    cl_audio_target audio;
     int faststart;
     /* filled in by the transcoder */
     int out_width, out_height;
     double out_duration_s;
+    int hls_segments;
+    int64_t hls_bandwidth; /* peak segment bit rate, for the master playlist */
+    char codecs[64];       /* RFC 6381, e.g. "avc1.64001f,mp4a.40.2" */
 } cl_rendition_req;
+
+/* What the transcoder changed to make the source web-safe, and measured. */
+typedef struct cl_clip_report {
+    char fixes[8][96];          /* "rotated 90 degrees upright", "deinterlaced (bwdif)", ... */
+    int nb_fixes;
+    int has_audio;              /* the outputs carry audio */
+    double loudness_in_lufs, true_peak_in_db, lra;   /* measured (pass 1) */
+    double gain_db;                                   /* applied */
+    int loudness_measured;
+    double poster_time_s;       /* where the poster frame was taken */
+} cl_clip_report;
 
 typedef struct cl_clip_req {
     const char *source;
@@ -45,6 +64,10 @@ typedef struct cl_clip_req {
     int64_t out_us;      /* INT64_MAX: to the end */
     cl_rendition_req *renditions;
     int nb_renditions;
+    cl_audio_target audio;
+    const char *poster_path;   /* JPEG to write, or NULL */
+    int poster_max_width, poster_max_height;
+    cl_clip_report report;     /* filled in */
 } cl_clip_req;
 
 /* Resolves clip points of a source: frames to time, the recording's
@@ -58,9 +81,15 @@ int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts
 
 int cl_media_transcode(clipline_context *c, cl_clip_req *req);
 
+/* Writes hls/master.m3u8 for the HLS renditions of a finished clip
+ * (each rendition's hls_dir relative name is `names[i]`). */
+int cl_media_hls_master(clipline_context *c, const char *path, const cl_rendition_req *r,
+                        const char *const *names, int n);
+
 /* ---- verify (verify.c) ---- */
 typedef struct cl_verify_req {
-    const char *path;
+    const char *path;     /* an MP4, or an HLS media playlist (index.m3u8) */
+    int hls;
     double expect_duration_s; /* <= 0: not checked */
     int max_width, max_height;
     int expect_audio;

@@ -28,50 +28,14 @@
 #include <libavutil/error.h>
 
 #include "../core/util.h"
-#include "s3_internal.h"
+#include "s3_http.h"
 
 #define MiB (1024 * 1024)
 #define ERROR_BODY_CAP (64 * 1024)
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define MAX_EXTRA_HEADERS 8
 
-typedef struct s3_priv {
-    cl_s3_config cfg;
-    CURL *h;
-    int curl_global;
-    cl_s3_stats stats;
-    uint64_t rng;
-    char errbuf[CURL_ERROR_SIZE];
-} s3_priv;
-
-typedef struct s3_req {
-    const char *method;
-    const char *key;               /* full object key (prefix included) */
-    const cl_s3_kv *query;
-    int nb_query;
-    const cl_s3_kv *headers;       /* signed and sent */
-    int nb_headers;
-    int fd;                        /* body from a file range when >= 0 */
-    int64_t offset, length;
-    const char *mem;               /* or from memory (POST) */
-    size_t mem_len;
-    const char *payload_hash;
-    size_t body_cap;               /* cap on a 2xx response body */
-} s3_req;
-
-typedef struct s3_resp {
-    CURL *h;
-    long status;
-    cl_s3_buf body;
-    size_t cap;
-    int over_cap;
-    char etag[160];
-    char meta_sha256[72];
-    int64_t content_length;
-    /* request body position */
-    const s3_req *rq;
-    int64_t pos;
-} s3_resp;
+/* s3_priv, s3_req and s3_resp are in s3_http.h */
 
 /* ---- small helpers ---- */
 
@@ -97,7 +61,7 @@ static void sleep_ms(int64_t ms)
 }
 
 /* Replaces any occurrence of a secret in the context's detail by "***". */
-static void scrub_detail(cl_storage *st)
+void cl_s3_scrub_detail(cl_storage *st)
 {
     s3_priv *p = st->priv;
     const char *secrets[] = { p->cfg.secret_key, p->cfg.session_token };
@@ -114,7 +78,7 @@ static void scrub_detail(cl_storage *st)
     }
 }
 
-static void xml_tag(const char *xml, const char *tag, char *out, size_t outsz)
+void cl_s3_xml_tag(const char *xml, const char *tag, char *out, size_t outsz)
 {
     out[0] = '\0';
     if (!xml)
@@ -433,7 +397,7 @@ end:
     return ret;
 }
 
-static void resp_reset(s3_resp *rs, size_t cap)
+void cl_s3_resp_reset(s3_resp *rs, size_t cap)
 {
     cl_s3_buf_free(&rs->body);
     memset(rs, 0, sizeof(*rs));
@@ -464,7 +428,7 @@ static int transient_curl(CURLcode cc)
 static int transient_status(const s3_resp *rs)
 {
     char code[64];
-    xml_tag(rs->body.p, "Code", code, sizeof(code));
+    cl_s3_xml_tag(rs->body.p, "Code", code, sizeof(code));
     if (rs->status >= 500 || rs->status == 429 || !strcmp(code, "SlowDown") ||
         !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError"))
         return 1;
@@ -474,13 +438,13 @@ static int transient_status(const s3_resp *rs)
 /* Sends a request, retrying transient failures. Returns 0 when a response
  * was received (whatever its status: the caller judges it), < 0 with the
  * detail set when none was. */
-static int s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *what)
+int cl_cl_s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *what)
 {
     s3_priv *p = st->priv;
     CURLcode cc = CURLE_OK;
     int attempt;
     for (attempt = 1;; attempt++) {
-        resp_reset(rs, rq->body_cap ? rq->body_cap : ERROR_BODY_CAP);
+        cl_s3_resp_reset(rs, rq->body_cap ? rq->body_cap : ERROR_BODY_CAP);
         cc = CURLE_OK;
         int ret = perform_once(st, rq, rs, &cc);
         if (ret < 0)
@@ -507,19 +471,19 @@ static int s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *wh
         int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: %s%s%s%s (gave up after %d attempt%s)",
                           what, curl_easy_strerror(cc), p->errbuf[0] ? " (" : "", p->errbuf,
                           p->errbuf[0] ? ")" : "", attempt, attempt == 1 ? "" : "s");
-        scrub_detail(st);
+        cl_s3_scrub_detail(st);
         return ret;
     }
     return 0;
 }
 
 /* Turns an unexpected HTTP status into a clear error. */
-static int status_error(cl_storage *st, const s3_resp *rs, const char *what)
+int cl_s3_status_error(cl_storage *st, const s3_resp *rs, const char *what)
 {
     s3_priv *p = st->priv;
     char code[64], msg[300];
-    xml_tag(rs->body.p, "Code", code, sizeof(code));
-    xml_tag(rs->body.p, "Message", msg, sizeof(msg));
+    cl_s3_xml_tag(rs->body.p, "Code", code, sizeof(code));
+    cl_s3_xml_tag(rs->body.p, "Message", msg, sizeof(msg));
     const char *hint = "";
     if (!strcmp(code, "RequestTimeTooSkewed"))
         hint = "this computer's clock is more than 15 minutes away from the server's: correct the "
@@ -544,7 +508,7 @@ static int status_error(cl_storage *st, const s3_resp *rs, const char *what)
     int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s (%s, %s): HTTP %ld%s%s%s%s%s%s", what,
                       p->cfg.cred_source, p->cfg.region, rs->status, *code ? " " : "", code,
                       *msg ? ": " : "", msg, *hint ? "; " : "", hint);
-    scrub_detail(st);
+    cl_s3_scrub_detail(st);
     return ret;
 }
 
@@ -553,7 +517,7 @@ static int status_error(cl_storage *st, const s3_resp *rs, const char *what)
 static int head_object(cl_storage *st, const char *key, s3_resp *rs, const char *what)
 {
     s3_req rq = { .method = "HEAD", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256 };
-    return s3_call(st, &rq, rs, what);
+    return cl_s3_call(st, &rq, rs, what);
 }
 
 /* 1 when the object is there with the same sha256, 0 when it is not. */
@@ -568,7 +532,7 @@ static int already_there(cl_storage *st, const char *key, const char *sha, const
     else if (rs.status == 404 || rs.status == 403) /* 403: no s3:ListBucket right; PUT will tell */
         ret = 0;
     else
-        ret = status_error(st, &rs, what);
+        ret = cl_s3_status_error(st, &rs, what);
 end:
     cl_s3_buf_free(&rs.body);
     return ret;
@@ -580,126 +544,9 @@ static int put_single(cl_storage *st, const char *key, int fd, int64_t size, con
     s3_resp rs = { 0 };
     s3_req rq = { .method = "PUT", .key = key, .headers = h, .nb_headers = nh, .fd = fd,
                   .offset = 0, .length = size, .payload_hash = sha };
-    int ret = s3_call(st, &rq, &rs, what);
+    int ret = cl_s3_call(st, &rq, &rs, what);
     if (ret >= 0 && rs.status != 200)
-        ret = status_error(st, &rs, what);
-    cl_s3_buf_free(&rs.body);
-    return ret;
-}
-
-static void abort_multipart(cl_storage *st, const char *key, const char *upload_id)
-{
-    s3_priv *p = st->priv;
-    char saved[CL_DETAIL_MAX];
-    memcpy(saved, st->c->detail, sizeof(saved));
-    cl_s3_kv q[] = { { "uploadId", upload_id } };
-    s3_req rq = { .method = "DELETE", .key = key, .query = q, .nb_query = 1, .fd = -1,
-                  .payload_hash = EMPTY_SHA256 };
-    s3_resp rs = { 0 };
-    int ret = s3_call(st, &rq, &rs, "abort multipart upload");
-    if (ret < 0 || (rs.status != 204 && rs.status != 200 && rs.status != 404))
-        cl_log(st->c, CLIPLINE_LOG_WARNING,
-               "s3://%s/%s: could not abort the multipart upload (HTTP %ld); its parts stay "
-               "stored until a lifecycle rule removes them",
-               p->cfg.bucket, key, rs.status);
-    memcpy(st->c->detail, saved, sizeof(saved));
-    cl_s3_buf_free(&rs.body);
-}
-
-static int upload_parts(cl_storage *st, const char *key, const char *upload_id, int fd,
-                        int64_t size, int64_t ps, char **etags, int nparts, const char *what)
-{
-    s3_priv *p = st->priv;
-    int ret = 0;
-    s3_resp rs = { 0 };
-    for (int i = 0; i < nparts && ret >= 0; i++) {
-        char num[16], pwhat[600];
-        snprintf(num, sizeof(num), "%d", i + 1);
-        snprintf(pwhat, sizeof(pwhat), "%s, part %d of %d", what, i + 1, nparts);
-        cl_s3_kv q[] = { { "partNumber", num }, { "uploadId", upload_id } };
-        int64_t off = (int64_t)i * ps;
-        s3_req rq = { .method = "PUT", .key = key, .query = q, .nb_query = 2, .fd = fd,
-                      .offset = off, .length = size - off < ps ? size - off : ps,
-                      .payload_hash = "UNSIGNED-PAYLOAD" };
-        if ((ret = s3_call(st, &rq, &rs, pwhat)) < 0)
-            break;
-        if (rs.status != 200)
-            ret = status_error(st, &rs, pwhat);
-        else if (!rs.etag[0])
-            ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: the server sent no ETag", pwhat);
-        else if (!(etags[i] = strdup(rs.etag)))
-            ret = AVERROR(ENOMEM);
-        else
-            p->stats.parts++;
-    }
-    cl_s3_buf_free(&rs.body);
-    return ret;
-}
-
-static int complete_multipart(cl_storage *st, const char *key, const char *upload_id,
-                              char **etags, int nparts, const char *what)
-{
-    cl_s3_buf x = { 0 };
-    s3_resp rs = { 0 };
-    int ret = 0;
-    cl_s3_buf_str(&x, "<CompleteMultipartUpload>");
-    for (int i = 0; i < nparts; i++)
-        cl_s3_buf_printf(&x, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", i + 1,
-                         etags[i]);
-    cl_s3_buf_str(&x, "</CompleteMultipartUpload>");
-    if (x.oom) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    char sha[65];
-    cl_sha256_hex(x.p, x.len, sha);
-    cl_s3_kv q[] = { { "uploadId", upload_id } };
-    cl_s3_kv h[] = { { "content-type", "application/xml" } };
-    s3_req rq = { .method = "POST", .key = key, .query = q, .nb_query = 1, .headers = h,
-                  .nb_headers = 1, .fd = -1, .mem = x.p, .mem_len = x.len, .payload_hash = sha };
-    if ((ret = s3_call(st, &rq, &rs, what)) < 0)
-        goto end;
-    /* a 200 may still carry an <Error> (S3 reports late failures that way) */
-    if (rs.status != 200 || (rs.body.p && strstr(rs.body.p, "<Error>")))
-        ret = status_error(st, &rs, what);
-end:
-    cl_s3_buf_free(&x);
-    cl_s3_buf_free(&rs.body);
-    return ret;
-}
-
-static int put_multipart(cl_storage *st, const char *key, int fd, int64_t size, const cl_s3_kv *h,
-                         int nh, const char *what)
-{
-    s3_priv *p = st->priv;
-    int64_t ps = cl_s3_part_size(size, p->cfg.part_size);
-    int nparts = (int)((size + ps - 1) / ps), ret = 0;
-    char upload_id[512] = "";
-    char **etags = calloc((size_t)nparts, sizeof(*etags));
-    s3_resp rs = { 0 };
-    cl_s3_kv q[] = { { "uploads", NULL } };
-    s3_req rq = { .method = "POST", .key = key, .query = q, .nb_query = 1, .headers = h,
-                  .nb_headers = nh, .fd = -1, .mem = "", .mem_len = 0, .payload_hash = EMPTY_SHA256 };
-    if (!etags) {
-        ret = AVERROR(ENOMEM);
-        goto end;
-    }
-    cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: multipart upload, %d parts of %lld bytes", what,
-           nparts, (long long)ps);
-    if ((ret = s3_call(st, &rq, &rs, what)) < 0)
-        goto end;
-    xml_tag(rs.body.p, "UploadId", upload_id, sizeof(upload_id));
-    if (rs.status != 200 || !upload_id[0]) {
-        ret = status_error(st, &rs, what);
-        goto end;
-    }
-    if ((ret = upload_parts(st, key, upload_id, fd, size, ps, etags, nparts, what)) < 0 ||
-        (ret = complete_multipart(st, key, upload_id, etags, nparts, what)) < 0)
-        abort_multipart(st, key, upload_id);
-end:
-    for (int i = 0; etags && i < nparts; i++)
-        free(etags[i]);
-    free(etags);
+        ret = cl_s3_status_error(st, &rs, what);
     cl_s3_buf_free(&rs.body);
     return ret;
 }
@@ -739,7 +586,7 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
                      { "cache-control", cl_s3_cache_control(rel, ct) },
                      { "x-amz-meta-sha256", sha } };
     if (size > p->cfg.multipart_threshold)
-        ret = put_multipart(st, key, fd, size, h, 3, what);
+        ret = cl_s3_put_multipart(st, key, fd, size, h, 3, what);
     else
         ret = put_single(st, key, fd, size, sha, h, 3, what);
     if (ret >= 0) {
@@ -768,7 +615,7 @@ static int s3_read(cl_storage *st, const char *rel, size_t cap, char **buf, size
     snprintf(what, sizeof(what), "read of s3://%s/%s", p->cfg.bucket, key);
     s3_req rq = { .method = "GET", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256,
                   .body_cap = cap };
-    int ret = s3_call(st, &rq, &rs, what);
+    int ret = cl_s3_call(st, &rq, &rs, what);
     if (ret < 0)
         goto end;
     if (rs.over_cap) {
@@ -776,7 +623,7 @@ static int s3_read(cl_storage *st, const char *rel, size_t cap, char **buf, size
     } else if (rs.status == 404) {
         ret = AVERROR(ENOENT);
     } else if (rs.status != 200) {
-        ret = status_error(st, &rs, what);
+        ret = cl_s3_status_error(st, &rs, what);
     } else {
         *buf = rs.body.p ? rs.body.p : strdup("");
         if (len)
@@ -805,7 +652,7 @@ static int s3_stat(cl_storage *st, const char *rel, int64_t *bytes)
     if (rs.status == 404)
         ret = AVERROR(ENOENT);
     else if (rs.status != 200)
-        ret = status_error(st, &rs, what);
+        ret = cl_s3_status_error(st, &rs, what);
     else if (bytes)
         *bytes = rs.content_length;
 end:

@@ -162,7 +162,8 @@ char *cl_s3_canonical_query(const cl_s3_kv *q, int n)
         ok = ok && pairs[i].name && pairs[i].value;
     }
     if (ok) {
-        qsort(pairs, (size_t)n, sizeof(*pairs), cmp_pair);
+        if (n > 0)
+            qsort(pairs, (size_t)n, sizeof(*pairs), cmp_pair);
         cl_s3_buf_str(&b, "");
         for (int i = 0; i < n; i++)
             cl_s3_buf_printf(&b, "%s%s=%s", i ? "&" : "", pairs[i].name, pairs[i].value);
@@ -249,7 +250,8 @@ static int canonical_headers(const cl_s3_kv *h, int n, cl_s3_buf *canon, cl_s3_b
             goto end;
         }
     }
-    qsort(v, (size_t)n, sizeof(*v), cmp_hdr);
+    if (n > 0)
+        qsort(v, (size_t)n, sizeof(*v), cmp_hdr);
     for (int i = 0; i < n; i++) {
         int same = i > 0 && !strcmp(v[i].name, v[i - 1].name);
         if (same) {

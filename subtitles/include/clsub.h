@@ -53,6 +53,7 @@ extern "C" {
 #define CLSUB_ERR_CHARSET (-84) /* -EILSEQ: bytes could not be decoded */
 #define CLSUB_ERR_INVALIDDATA (-CLSUB_TAG('I', 'N', 'D', 'A')) /* = AVERROR_INVALIDDATA */
 #define CLSUB_ERR_UNSUPPORTED (-CLSUB_TAG('C', 'S', 'U', 'P')) /* e.g. unknown encoding */
+#define CLSUB_ERR_GLYPHS (-CLSUB_TAG('G', 'L', 'Y', 'F'))      /* fonts lack characters */
 
 /* A static English description of any code above (never NULL). */
 const char *clsub_strerror(int err);
@@ -275,6 +276,83 @@ const char *clsub_default_font_family(const char *lang);
  * (CLSUB_SCRIPT_COMMON for a track without letters). */
 clsub_script clsub_track_main_script(const clsub_track *track);
 
+
+/* ---- lint ------------------------------------------------------------- */
+/* Reading-speed and line-length limits per script, after the Netflix timed
+ * text style guides for adult programmes (characters are code points without
+ * combining marks and invisible controls; spaces and punctuation count):
+ *   latin (Latin, Greek, Cyrillic), georgian, armenian, arabic, hebrew,
+ *   devanagari and other scripts: 17 characters per second, 42 per line
+ *   thai:   15 per second, 35 per line
+ *   hangul: 12 per second, 16 per line
+ *   han (Chinese): 9 per second, 16 per line
+ *   kana (Japanese): 4 per second, 13 per line */
+void clsub_script_limits(clsub_script s, double *max_cps, int *max_line_chars);
+
+typedef struct clsub_lint_settings {
+    int64_t clip_duration_ms;   /* > 0: flag cues that end after it (after the shift) */
+    const char *lang;           /* BCP-47; its script picks the limits. NULL: each
+                                   cue's own main script */
+    int max_lines;              /* default 2 */
+    double cps_scale;           /* multiplies the reading-speed limits; default 1.0 */
+    int line_length;            /* 1 (default): check line length; 0: skip */
+} clsub_lint_settings;
+
+void clsub_lint_default_settings(clsub_lint_settings *s);
+
+/* Append plain-English diagnostics (codes "lint-*", with the source line) to the
+ * track's list: lint-overlap, lint-zero-duration, lint-negative-duration,
+ * lint-empty, lint-after-end, lint-past-end, lint-reading-speed,
+ * lint-line-length, lint-too-many-lines, lint-html-tag (SRT: tags other than
+ * <b>, <i>, <u>), lint-ass-tag ("{\...}" overrides in SRT or WebVTT),
+ * lint-bidi-unbalanced. All are warnings except lint-negative-duration and
+ * lint-after-end (errors). Run it once per track. Returns the number of
+ * diagnostics added, CLSUB_ERR_INVAL or CLSUB_ERR_NOMEM. */
+int clsub_lint(clsub_track *track, const clsub_lint_settings *s);
+
+/* ---- glyph pre-flight (fontconfig) ------------------------------------- */
+#define CLSUB_MAX_MISSING_GLYPHS 64 /* distinct characters listed in a report */
+
+typedef struct clsub_missing_glyph {
+    uint32_t cp;                /* the code point */
+    char utf8[8];               /* the character itself, NUL-terminated */
+    int line;                   /* source line of the first cue using it (0: unknown) */
+    size_t count;               /* occurrences in the track */
+    const char *suggestion;     /* a font family that covers it: an installed one
+                                   when fontconfig knows one, else the Noto family
+                                   of its script; points into the report */
+} clsub_missing_glyph;
+
+typedef struct clsub_glyph_report {
+    char family[128];           /* the family asked for (clsub_default_font_family) */
+    char resolved[128];         /* the family fontconfig chose first for it */
+    size_t n_fonts;             /* fonts in the fallback chain */
+    size_t checked;             /* code points checked */
+    clsub_missing_glyph *missing;
+    size_t n_missing;           /* <= CLSUB_MAX_MISSING_GLYPHS */
+    size_t missing_total;       /* distinct characters missing, including unlisted ones */
+    char *message;              /* plain English summary, never NULL */
+    /* private */
+    char **strings;
+    size_t n_strings;
+} clsub_glyph_report;
+
+/* Check that every drawn code point of every cue's plain text (controls, bidi
+ * marks, zero-width characters and whitespace are skipped) has a glyph in the
+ * font chain fontconfig resolves for the language's default family: with
+ * font_dir NULL from the system configuration, otherwise from a private
+ * configuration holding ONLY the fonts in font_dir (what the renderer uses
+ * with the same font_dir). Returns 0 when everything is covered,
+ * CLSUB_ERR_GLYPHS when characters are missing (the report names them),
+ * CLSUB_ERR_INVAL (bad argument, or font_dir holds no usable font: *out then
+ * explains), CLSUB_ERR_NOMEM. *out is set on 0, CLSUB_ERR_GLYPHS and the
+ * font_dir failure; free it with clsub_glyph_report_free(). */
+int clsub_glyph_check(const clsub_track *track, const char *lang, const char *font_dir,
+                      clsub_glyph_report **out);
+void clsub_glyph_report_free(clsub_glyph_report **report);
+/* Release fontconfig's global caches (FcFini). Only for programs that are about
+ * to exit and use no fontconfig any more (leak checkers). */
+void clsub_glyph_cleanup(void);
 
 /* ---- burn-in renderer (libass) ----------------------------------------- */
 /* One renderer draws one track at one frame size. SRT and WebVTT cues are

@@ -235,17 +235,10 @@ static void test_rtl_order(void)
     memset(&info, 0, sizeof info);
     CHECK(r && clsub_render_frame(r, 1000, &p.f, &info) > 0);
     long red_x = 0, red_n = 0;
-    int vmax = 0;
-    for (int y = 0; y < H / 2; y++)
-        for (int x = 0; x < W / 2; x++)
-            if (p.f.data[2][y * p.f.linesize[2] + x] > vmax)
-                vmax = p.f.data[2][y * p.f.linesize[2] + x];
-    fprintf(stderr, "rtl: vmax %d bbox %d,%d..%d,%d\n", vmax, info.x0, info.y0, info.x1, info.y1);
     for (int y = 0; y < H / 2; y++)
         for (int x = 0; x < W / 2; x++)
             if (p.f.data[2][y * p.f.linesize[2] + x] > 128 + 32)
                 red_x += 2 * x, red_n++;
-    fprintf(stderr, "rtl: red_n %ld\n", red_n);
     CHECK(red_n > 20);
     if (red_n > 20) {
         long mean_x = red_x / red_n;

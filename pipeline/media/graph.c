@@ -1,0 +1,63 @@
+/* graph.c: filter graph helpers of the media stage. */
+#include <errno.h>
+#include <math.h>
+
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/mem.h>
+
+#include "media_internal.h"
+
+int cl_build_graph(AVFilterGraph **g, AVFilterContext **src, AVFilterContext **sink,
+                   const char *src_name, const char *src_args, const char *chain,
+                   const char *sink_name)
+{
+    *g = avfilter_graph_alloc();
+    if (!*g)
+        return AVERROR(ENOMEM);
+    (*g)->nb_threads = 1;
+    AVFilterInOut *outs = avfilter_inout_alloc(), *ins = avfilter_inout_alloc();
+    int ret = AVERROR(ENOMEM);
+    if (!outs || !ins)
+        goto end;
+    ret = avfilter_graph_create_filter(src, avfilter_get_by_name(src_name), "in", src_args, NULL, *g);
+    if (ret < 0)
+        goto end;
+    ret = avfilter_graph_create_filter(sink, avfilter_get_by_name(sink_name), "out", NULL, NULL, *g);
+    if (ret < 0)
+        goto end;
+    outs->name = av_strdup("in");
+    outs->filter_ctx = *src;
+    ins->name = av_strdup("out");
+    ins->filter_ctx = *sink;
+    if ((ret = avfilter_graph_parse_ptr(*g, chain, &ins, &outs, NULL)) < 0)
+        goto end;
+    ret = avfilter_graph_config(*g, NULL);
+end:
+    avfilter_inout_free(&ins);
+    avfilter_inout_free(&outs);
+    return ret;
+}
+
+void cl_fit_size(int w, int h, AVRational sar, int max_w, int max_h, int *ow, int *oh)
+{
+    if (sar.num <= 0 || sar.den <= 0)
+        sar = (AVRational){ 1, 1 };
+    double dw = w * av_q2d(sar), dh = h;
+    double f = 1.0;
+    if (dw > max_w)
+        f = max_w / dw;
+    if (dh * f > max_h)
+        f = max_h / dh;
+    /* nearest even size, but never past the exact scaled size (no upscaling) */
+    *ow = 2 * (int)lround(dw * f / 2);
+    *oh = 2 * (int)lround(dh * f / 2);
+    if (*ow > dw * f + 1e-6)
+        *ow -= 2;
+    if (*oh > dh * f + 1e-6)
+        *oh -= 2;
+    if (*ow < 2)
+        *ow = 2;
+    if (*oh < 2)
+        *oh = 2;
+}

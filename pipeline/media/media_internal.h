@@ -1,0 +1,80 @@
+/*
+ * media_internal.h: what the files of the media stage share: the clip's
+ * transcoder (transcode.c: input, decode, trim, the pre-filter that makes
+ * the picture web-safe, audio), its renditions (rendition.c: scale, encode,
+ * mux, one thread each) and the poster (poster.c).
+ */
+#ifndef CL_MEDIA_INTERNAL_H
+#define CL_MEDIA_INTERNAL_H
+
+#include <pthread.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavformat/avformat.h>
+
+#include "fanout.h"
+#include "media.h"
+
+/* The picture every rendition starts from (after the pre-filter). */
+typedef struct cl_picture_props {
+    int width, height, pix_fmt;
+    AVRational sar, time_base, frame_rate;
+} cl_picture_props;
+
+typedef struct cl_rendition {
+    clipline_context *c;
+    const char *label;
+    cl_rendition_req *req;
+    cl_picture_props in;
+    AVCodecContext *aenc_params; /* the shared audio encoder (parameters only), or NULL */
+    int threads;                 /* x264 threads */
+    cl_queue queue;
+    pthread_t thread;
+    int started;
+    AVFilterGraph *graph;
+    AVFilterContext *src, *sink;
+    AVCodecContext *venc;
+    AVFormatContext *mp4, *hls;
+    AVStream *mp4_v, *mp4_a, *hls_v, *hls_a;
+    AVFrame *filt;
+    AVPacket *pkt;
+    int64_t frames;
+    int err;
+    char detail[CL_DETAIL_MAX];
+} cl_rendition;
+
+/* rendition.c */
+int cl_rendition_open(cl_rendition *r);  /* graph, encoder, muxers, headers */
+int cl_rendition_start(cl_rendition *r); /* its thread */
+int cl_rendition_join(cl_rendition *r);  /* waits; returns its error */
+void cl_rendition_close(cl_rendition *r);
+
+/* graph.c: a graph with one buffer(src) and one sink around `chain`. */
+int cl_build_graph(AVFilterGraph **g, AVFilterContext **src, AVFilterContext **sink,
+                   const char *src_name, const char *src_args, const char *chain,
+                   const char *sink_name);
+/* Output size for a picture: display aspect kept, square pixels, never
+ * upscaled, even, inside max_w x max_h. */
+void cl_fit_size(int w, int h, AVRational sar, int max_w, int max_h, int *ow, int *oh);
+
+/* poster.c: keeps the most representative of a few candidate frames. */
+typedef struct cl_poster {
+    int64_t expected_frames;
+    int64_t next_candidate;
+    int candidates_seen;
+    double best_score;
+    AVFrame *best;
+    int64_t best_index;
+} cl_poster;
+void cl_poster_init(cl_poster *p, int64_t expected_frames);
+void cl_poster_offer(cl_poster *p, const AVFrame *f, int64_t index);
+int cl_poster_write(clipline_context *c, cl_poster *p, const char *path, AVRational sar,
+                    int max_w, int max_h);
+void cl_poster_uninit(cl_poster *p);
+
+/* loudness.c: pass 1 of the EBU R128 normalisation. */
+int cl_media_measure_loudness(clipline_context *c, const char *source, int64_t in_us,
+                              int64_t out_us, cl_clip_report *rep);
+
+#endif

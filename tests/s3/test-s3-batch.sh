@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# A batch through `clipline run --dest s3://...` against s3rver on 127.0.0.1
+# behind the SigV4-checking proxy: every output listed in the destination's
+# manifest.json lands in the bucket with the bytes and sha256 the manifest
+# records, and a second run sends no media again (no PUT of an .mp4 in the
+# proxy's log).
+#   test-s3-batch.sh CLIPLINE MKMEDIA S3_TEST_SERVER SIGV4_PROXY_JS PRESETS_DIR
+set -euo pipefail
+clipline=$1 mkmedia=$2 server=$3 proxy_js=$4 presets=$5
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-batch-XXXXXX")
+proxy_pid=""
+cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
+  "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE \
+      AWS_S3_FORCE_PATH_STYLE AWS_S3_ADDRESSING_STYLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
+      CLIPLINE_S3_PART_SIZE CLIPLINE_S3_MULTIPART_THRESHOLD CLIPLINE_S3_MAX_ATTEMPTS
+export HOME="$work/home" CLIPLINE_PRESETS=$presets
+mkdir -p "$HOME"
+
+"$mkmedia" "$work/cam.mov" --duration 2 --video "testsrc2=size=1280x720:rate=30" \
+  --audio "sine=frequency=440:sample_rate=48000" --vopt preset=ultrafast --quiet
+cat >"$work/job.json" <<JOB
+{
+  "destination": "out",
+  "presets": ["web-720p"],
+  "interviews": [
+    { "id": "expert-01", "source": "cam.mov",
+      "clips": [ { "name": "part-1", "in": "0", "out": "1.5" } ] }
+  ]
+}
+JOB
+
+timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
+# shellcheck disable=SC1091
+. "$work/server.env"
+node "$proxy_js" --upstream "$AWS_ENDPOINT_URL" --keys S3RVER:S3RVER --log "$work/proxy.log" \
+  --port-file "$work/proxy.port" --max-seconds 280 >"$work/proxy.out" 2>&1 &
+proxy_pid=$!
+for _ in $(seq 100); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
+[ -s "$work/proxy.port" ] || fail "the proxy did not start"
+export AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$work/proxy.port")
+: >"$work/proxy.log"
+data="$CLIPLINE_S3_TEST_DATA/clips/batch"
+
+timeout 240 "$clipline" run "$work/job.json" --dest s3://clips/batch 2>"$work/run1.log" \
+  || { cat "$work/run1.log" >&2; fail "the first run failed"; }
+manifest="$data/manifest.json._S3rver_object"
+[ -s "$manifest" ] || fail "no manifest.json in the bucket"
+grep -q ' 403' "$work/proxy.log" && fail "a request was refused: $(grep ' 403' "$work/proxy.log")"
+n=0
+while read -r path sha bytes; do
+  obj="$data/$path._S3rver_object"
+  [ -f "$obj" ] || fail "$path is listed in the manifest but not in the bucket"
+  [ "$(sha256sum "$obj" | cut -d' ' -f1)" = "$sha" ] || fail "$path: sha256 differs from the manifest"
+  [ "$(stat -c %s "$obj")" = "$bytes" ] || fail "$path: size differs from the manifest"
+  n=$((n + 1))
+done < <(node -e '
+  const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const o of m.outputs || []) console.log(o.path, o.sha256, o.bytes);' "$manifest")
+[ "$n" -ge 1 ] || fail "the manifest lists no outputs"
+grep -c '^PUT .*\.mp4' "$work/proxy.log" >/dev/null || fail "no media was uploaded"
+
+: >"$work/proxy.log"
+timeout 240 "$clipline" run "$work/job.json" --dest s3://clips/batch 2>"$work/run2.log" \
+  || { cat "$work/run2.log" >&2; fail "the second run failed"; }
+if grep -q '^\(PUT\|POST\) .*\.mp4' "$work/proxy.log"; then
+  fail "the second run sent media again: $(grep '\.mp4' "$work/proxy.log")"
+fi
+echo "s3 batch: $n output(s) landed intact; the re-run sent no media"
