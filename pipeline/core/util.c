@@ -1,6 +1,9 @@
 /* util.c: files, paths and hashing shared by the stages. */
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,4 +229,18 @@ int cl_safe_component(const char *name)
         if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
             return 0;
     return strlen(name) <= 200;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void cl_remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -18,6 +18,10 @@ int cl_write_file_atomic(const char *path, const void *buf, size_t len);
 /* mkdir -p. */
 int cl_mkdirs(const char *path, int mode);
 
+/* Removes a folder and what is in it (staging folders we made); ignores
+ * what does not exist. */
+void cl_remove_tree(const char *path);
+
 /* Joins a and b with one '/', into a malloc'ed string (b absolute: b). */
 char *cl_path_join(const char *a, const char *b);
 /* Folder part of a path (malloc'ed; "." when there is none). */

@@ -18,7 +18,7 @@
 
 #define PRESET_FILE_CAP (256 * 1024)
 
-enum ktype { K_STR, K_INT, K_NUM, K_BOOL };
+enum ktype { K_STR, K_INT, K_NUM, K_BOOL, K_LIST };
 
 typedef struct preset_key {
     const char *group; /* "" for top level, else "video", "audio" */
@@ -38,11 +38,15 @@ typedef struct preset_key {
     { g, k, K_NUM, offsetof(cl_preset, field), 0, lo, hi, def, NULL }
 #define B(g, k, field, def) \
     { g, k, K_BOOL, offsetof(cl_preset, field), 0, 0, 1, def, NULL }
+#define L(g, k, field, max, def) \
+    { g, k, K_LIST, offsetof(cl_preset, field), sizeof(((cl_preset *)0)->field[0]), 0, max, def, NULL }
 
 static const preset_key preset_keys[] = {
     S("", "description", description, "\"\"", NULL),
-    S("", "container", container, "\"mp4\"", "mp4"),
+    S("", "container", container, "\"mp4\"", "mp4|hls"),
     B("", "faststart", faststart, "true"),
+    L("", "rungs", rungs, CL_PRESET_MAX_RUNGS, "[]"),
+    N("", "segment_s", segment_s, 1, 30, "6"),
     S("video", "codec", video.codec, "\"libx264\"", "libx264"),
     I("video", "max_width", video.max_width, 16, 7680, "1920"),
     I("video", "max_height", video.max_height, 16, 4320, "1080"),
@@ -61,6 +65,10 @@ static const preset_key preset_keys[] = {
     I("audio", "bitrate_kbps", audio.bitrate_kbps, 16, 512, "128"),
     I("audio", "sample_rate", audio.sample_rate, 8000, 96000, "48000"),
     I("audio", "channels", audio.channels, 1, 2, "2"),
+    S("audio", "missing", audio.missing, "\"silence\"", "silence|none"),
+    B("audio", "loudness", audio.loudness, "true"),
+    N("audio", "target_lufs", audio.target_lufs, -40, -5, "-16"),
+    N("audio", "true_peak_db", audio.true_peak_db, -9, 0, "-1"),
 };
 #define NB_KEYS (sizeof(preset_keys) / sizeof(preset_keys[0]))
 
@@ -90,10 +98,11 @@ static int group_spec(const char *group, cl_keyspec *spec, size_t max)
         if (strcmp(k->group, group))
             continue;
         spec[n].key = k->key;
-        spec[n].types = k->type == K_STR   ? CL_JSTRING
-                        : k->type == K_INT ? CL_JINT
-                        : k->type == K_NUM ? CL_JNUMBER
-                                           : CL_JBOOL;
+        spec[n].types = k->type == K_STR    ? CL_JSTRING
+                        : k->type == K_INT  ? CL_JINT
+                        : k->type == K_NUM  ? CL_JNUMBER
+                        : k->type == K_LIST ? CL_JARRAY
+                                            : CL_JBOOL;
         n++;
     }
     if (!group[0] && n + 3 < max) { /* groups and the informative name key */
@@ -152,6 +161,21 @@ static int fill(clipline_context *c, const cl_jsondoc *doc, json_t *merged, cl_p
         snprintf(full, sizeof(full), "%s%s%s", k->group, k->group[0] ? "." : "", k->key);
         cl_json_where(doc, ptr, where, sizeof(where));
         char *field = (char *)p + k->offset;
+        if (k->type == K_LIST) {
+            size_t n = json_array_size(v);
+            if (n > (size_t)k->max)
+                return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: %s lists more than %g entries", where,
+                               full, k->max);
+            for (size_t j = 0; j < n; j++) {
+                const char *e = json_string_value(json_array_get(v, j));
+                if (!e || strlen(e) >= k->size || !cl_safe_component(e))
+                    return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                                   "%s: entry %zu of %s must be a preset name", where, j + 1, full);
+                snprintf(field + j * k->size, k->size, "%s", e);
+            }
+            p->nb_rungs = (int)n;
+            continue;
+        }
         if (k->type == K_STR) {
             const char *s = json_string_value(v);
             if (k->choices && !in_choices(s, k->choices))
@@ -203,6 +227,14 @@ int cl_preset_load_file(clipline_context *c, const char *path, cl_preset *p)
     json_object_update_recursive(merged, doc.root);
     if ((ret = fill(c, &doc, merged, p)) < 0)
         goto end;
+    if (!strcmp(p->container, "hls") != (p->nb_rungs > 0)) {
+        char where[600];
+        ret = cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: %s",
+                      cl_json_where(&doc, p->nb_rungs ? "/rungs" : "/container", where, sizeof(where)),
+                      p->nb_rungs ? "\"rungs\" is only for \"container\": \"hls\""
+                                  : "an \"hls\" preset needs \"rungs\", the MP4 presets of its ladder");
+        goto end;
+    }
     json_object_set_new(merged, "name", json_string(p->name));
     p->normalized = merged;
     merged = NULL;

@@ -29,13 +29,22 @@ typedef struct cl_audio_preset {
     int bitrate_kbps;
     int sample_rate;
     int channels;
+    char missing[16];     /* no audio in the source: "silence" or "none" */
+    int loudness;         /* EBU R128 two-pass normalisation */
+    double target_lufs;
+    double true_peak_db;
 } cl_audio_preset;
+
+#define CL_PRESET_MAX_RUNGS 8
 
 typedef struct cl_preset {
     char name[64];
     char description[256];
-    char container[16];
+    char container[16]; /* "mp4", or "hls" for a ladder of other presets */
     int faststart;
+    char rungs[CL_PRESET_MAX_RUNGS][64]; /* hls: the MP4 presets of the ladder */
+    int nb_rungs;
+    double segment_s;                    /* hls: target segment length */
     cl_video_preset video;
     cl_audio_preset audio;
     json_t *normalized; /* every key after layering, for fingerprints and `show` */

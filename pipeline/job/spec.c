@@ -276,6 +276,37 @@ static int load_presets(clipline_context *c, const cl_jsondoc *doc, cl_job_spec 
     return 0;
 }
 
+/* The HLS preset's rungs: MP4 presets, loaded unless the job lists them. */
+static int load_ladder(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job)
+{
+    char where[700];
+    for (int i = 0; i < job->nb_presets; i++) {
+        if (strcmp(job->presets[i].container, "hls"))
+            continue;
+        if (job->hls)
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: a job can have one HLS preset (\"%s\" and \"%s\")",
+                           cl_json_where(doc, "/presets", where, sizeof(where)), job->hls->name,
+                           job->presets[i].name);
+        job->hls = &job->presets[i];
+    }
+    for (int r = 0; job->hls && r < job->hls->nb_rungs; r++) {
+        const char *name = job->hls->rungs[r];
+        int listed = 0;
+        for (int i = 0; i < job->nb_presets; i++)
+            listed |= !strcmp(job->presets[i].name, name);
+        if (listed)
+            continue;
+        int ret = cl_preset_load(c, name, &job->ladder_extra[job->nb_ladder_extra]);
+        if (ret < 0)
+            return ret;
+        job->nb_ladder_extra++;
+        if (strcmp(job->ladder_extra[job->nb_ladder_extra - 1].container, "mp4"))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "preset \"%s\": rung \"%s\" is not an MP4 preset",
+                           job->hls->name, name);
+    }
+    return 0;
+}
+
 static int check_subtitles(clipline_context *c, const cl_jsondoc *doc)
 {
     json_t *subs = json_object_get(doc->root, "subtitles");
@@ -320,7 +351,7 @@ int cl_job_load(clipline_context *c, const char *path, cl_job_spec *job)
     job->dir = cl_path_dir(path);
     if ((ret = cl_json_check_keys(c, &doc, "", doc.root, job_keys, "the job")) < 0 ||
         (ret = check_subtitles(c, &doc)) < 0 || (ret = load_module_length(c, &doc, job)) < 0 ||
-        (ret = load_presets(c, &doc, job)) < 0)
+        (ret = load_presets(c, &doc, job)) < 0 || (ret = load_ladder(c, &doc, job)) < 0)
         goto end;
     json_t *dest = json_object_get(doc.root, "destination");
     if (dest) {
@@ -375,6 +406,8 @@ void cl_job_free(cl_job_spec *job)
     for (int i = 0; i < job->nb_presets; i++)
         cl_preset_free(&job->presets[i]);
     free(job->presets);
+    for (int i = 0; i < job->nb_ladder_extra; i++)
+        cl_preset_free(&job->ladder_extra[i]);
     for (int i = 0; i < job->nb_interviews; i++) {
         cl_interview_spec *iv = &job->interviews[i];
         for (int k = 0; k < iv->nb_clips; k++) {

@@ -46,8 +46,13 @@ typedef struct cl_job_spec {
     char *path;
     char *dir;
     char *destination; /* as written (URL or resolved folder) */
-    cl_preset *presets;
+    cl_preset *presets;   /* as listed in the job */
     int nb_presets;
+    /* what is encoded per clip: every MP4 preset of the job, and the rungs
+     * of the job's HLS preset (if any) that the job does not list itself */
+    const cl_preset *hls;                 /* the job's HLS preset, or NULL */
+    cl_preset ladder_extra[CL_PRESET_MAX_RUNGS];
+    int nb_ladder_extra;
     int64_t module_length_us;
     cl_interview_spec *interviews;
     int nb_interviews;

@@ -98,11 +98,16 @@ static int open_encoder(cl_rendition *r)
     av_dict_free(&o);
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot open x264");
-    /* RFC 6381 codecs string for HLS: avc1.PPCCLL + AAC-LC */
-    const uint8_t *x = e->extradata;
-    if (e->extradata_size >= 4 && x[0] == 1)
-        snprintf(r->req->codecs, sizeof(r->req->codecs), "avc1.%02x%02x%02x%s", x[1], x[2], x[3],
-                 r->aenc_params ? ",mp4a.40.2" : "");
+    /* RFC 6381 codecs string for HLS: avc1.PPCCLL (from the SPS) + AAC-LC */
+    const uint8_t *x = e->extradata, *sps = NULL;
+    if (e->extradata_size >= 8 && x[0] == 1) /* avcC */
+        sps = x + 1;
+    for (int i = 0; !sps && i + 6 < e->extradata_size; i++) /* Annex B: 00 00 01 67 */
+        if (!x[i] && !x[i + 1] && x[i + 2] == 1 && (x[i + 3] & 0x1f) == 7)
+            sps = x + i + 4;
+    if (sps)
+        snprintf(r->req->codecs, sizeof(r->req->codecs), "avc1.%02x%02x%02x%s", sps[0], sps[1],
+                 sps[2], r->aenc_params ? ",mp4a.40.2" : "");
     return 0;
 }
 
@@ -172,7 +177,7 @@ int cl_rendition_open(cl_rendition *r)
     r->pkt = av_packet_alloc();
     if (!r->filt || !r->pkt)
         return AVERROR(ENOMEM);
-    if ((ret = cl_queue_init(&r->queue, 16)) < 0 || (ret = open_graph(r)) < 0 ||
+    if ((ret = cl_queue_init(&r->queue, 4)) < 0 || (ret = open_graph(r)) < 0 ||
         (ret = open_encoder(r)) < 0)
         return ret;
     if (r->req->out_path && (ret = open_mp4(r)) < 0)

@@ -24,16 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <libavutil/error.h>
 
 #include "../core/util.h"
 #include "s3_http.h"
 
 #define MiB (1024 * 1024)
-#define ERROR_BODY_CAP (64 * 1024)
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define MAX_EXTRA_HEADERS 8
 
 /* s3_priv, s3_req and s3_resp are in s3_http.h */
 
@@ -53,7 +49,7 @@ static uint64_t next_random(s3_priv *p)
     return p->rng = x;
 }
 
-static void sleep_ms(int64_t ms)
+void cl_s3_sleep_ms(int64_t ms)
 {
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -309,17 +305,16 @@ static void set_method(CURL *h, const s3_req *rq)
     }
 }
 
-static void set_options(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *url,
-                        struct curl_slist *hl)
+static void set_options(cl_storage *st, CURL *h, char *errbuf, const s3_req *rq, s3_resp *rs,
+                        const char *url, struct curl_slist *hl)
 {
     s3_priv *p = st->priv;
-    CURL *h = p->h;
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -346,9 +341,8 @@ static void set_options(cl_storage *st, const s3_req *rq, s3_resp *rs, const cha
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->mem ? rq->mem : "");
 }
 
-/* Sends one request; *cc is curl's result. Returns < 0 only when the
- * request could not be built. */
-static int perform_once(cl_storage *st, const s3_req *rq, s3_resp *rs, CURLcode *cc)
+int cl_s3_prepare(cl_storage *st, CURL *h, char *errbuf, const s3_req *rq, s3_resp *rs,
+                  struct curl_slist **hl)
 {
     s3_priv *p = st->priv;
     int ret = 0;
@@ -366,7 +360,7 @@ static int perform_once(cl_storage *st, const s3_req *rq, s3_resp *rs, CURLcode 
     cl_sigv4_out so = { 0 };
     char *epath = path.p ? cl_s3_uri_encode(path.p, 1) : NULL;
     char *query = cl_s3_canonical_query(rq->query, rq->nb_query);
-    struct curl_slist *hl = NULL;
+    *hl = NULL;
     if (!epath || !query || (ret = cl_sigv4_sign(&sr, &so)) < 0) {
         ret = ret < 0 ? ret : AVERROR(ENOMEM);
         goto end;
@@ -374,21 +368,17 @@ static int perform_once(cl_storage *st, const s3_req *rq, s3_resp *rs, CURLcode 
     cl_s3_buf_printf(&url, "%s://%s%s%s%s", p->cfg.scheme, p->cfg.host, epath, *query ? "?" : "",
                      query);
     int has_body = strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD");
-    if (url.oom || !(hl = header_list(kv, nkv, so.authorization, has_body))) {
+    if (url.oom || !(*hl = header_list(kv, nkv, so.authorization, has_body))) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    rs->h = p->h;
+    rs->h = h;
     rs->rq = rq;
     rs->pos = 0;
-    p->errbuf[0] = '\0';
-    set_options(st, rq, rs, url.p, hl);
+    errbuf[0] = '\0';
+    set_options(st, h, errbuf, rq, rs, url.p, *hl); /* curl copies the URL */
     count_request(p, rq);
-    *cc = curl_easy_perform(p->h);
-    curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &rs->status);
-    p->stats.bytes_sent += rs->pos;
 end:
-    curl_slist_free_all(hl);
     cl_sigv4_out_clear(&so);
     cl_s3_buf_free(&path);
     cl_s3_buf_free(&url);
@@ -425,55 +415,72 @@ static int transient_curl(CURLcode cc)
     }
 }
 
-static int transient_status(const s3_resp *rs)
+int cl_s3_transient(CURLcode cc, const s3_resp *rs)
 {
+    if (cc != CURLE_OK)
+        return transient_curl(cc);
     char code[64];
     cl_s3_xml_tag(rs->body.p, "Code", code, sizeof(code));
-    if (rs->status >= 500 || rs->status == 429 || !strcmp(code, "SlowDown") ||
-        !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError"))
-        return 1;
-    return 0;
+    return rs->status >= 500 || rs->status == 429 || !strcmp(code, "SlowDown") ||
+           !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError");
+}
+
+int64_t cl_s3_backoff_ms(cl_storage *st, int attempt, CURLcode cc, const s3_resp *rs,
+                         const char *what)
+{
+    s3_priv *p = st->priv;
+    int64_t base = 200LL << (attempt - 1 < 6 ? attempt - 1 : 6); /* 0.2 s .. 12.8 s */
+    int64_t delay = base / 2 + (int64_t)(next_random(p) % (uint64_t)(base / 2 + 1));
+    if (cc != CURLE_OK)
+        cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: %s; retrying in %d ms (attempt %d of %d)",
+               what, curl_easy_strerror(cc), (int)delay, attempt + 1, p->cfg.max_attempts);
+    else
+        cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: HTTP %ld; retrying in %d ms (attempt %d of %d)",
+               what, rs->status, (int)delay, attempt + 1, p->cfg.max_attempts);
+    p->stats.retries++;
+    return delay;
+}
+
+int cl_s3_transport_error(cl_storage *st, CURLcode cc, const char *errbuf, int attempts,
+                          const char *what)
+{
+    int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: %s%s%s%s (gave up after %d attempt%s)",
+                      what, curl_easy_strerror(cc), errbuf[0] ? " (" : "", errbuf,
+                      errbuf[0] ? ")" : "", attempts, attempts == 1 ? "" : "s");
+    cl_s3_scrub_detail(st);
+    return ret;
 }
 
 /* Sends a request, retrying transient failures. Returns 0 when a response
  * was received (whatever its status: the caller judges it), < 0 with the
  * detail set when none was. */
-int cl_cl_s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *what)
+int cl_s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *what)
 {
     s3_priv *p = st->priv;
     CURLcode cc = CURLE_OK;
     int attempt;
     for (attempt = 1;; attempt++) {
+        struct curl_slist *hl = NULL;
         cl_s3_resp_reset(rs, rq->body_cap ? rq->body_cap : ERROR_BODY_CAP);
-        cc = CURLE_OK;
-        int ret = perform_once(st, rq, rs, &cc);
-        if (ret < 0)
+        int ret = cl_s3_prepare(st, p->h, p->errbuf, rq, rs, &hl);
+        if (ret < 0) {
+            curl_slist_free_all(hl);
             return ret;
+        }
+        cc = curl_easy_perform(p->h);
+        curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &rs->status);
+        p->stats.bytes_sent += rs->pos;
+        curl_slist_free_all(hl);
         if (st->c->interrupted)
             return cl_fail(st->c, CLIPLINE_ERROR_INTERRUPTED, "s3: %s: interrupted", what);
         if (cc == CURLE_WRITE_ERROR && rs->over_cap)
             return 0;
-        int transient = cc != CURLE_OK ? transient_curl(cc) : transient_status(rs);
-        if (!transient || attempt >= p->cfg.max_attempts)
+        if (!cl_s3_transient(cc, rs) || attempt >= p->cfg.max_attempts)
             break;
-        int64_t base = 200LL << (attempt - 1 < 6 ? attempt - 1 : 6); /* 0.2 s .. 12.8 s */
-        int64_t delay = base / 2 + (int64_t)(next_random(p) % (uint64_t)(base / 2 + 1));
-        if (cc != CURLE_OK)
-            cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: %s; retrying in %d ms (attempt %d of %d)",
-                   what, curl_easy_strerror(cc), (int)delay, attempt + 1, p->cfg.max_attempts);
-        else
-            cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3: %s: HTTP %ld; retrying in %d ms (attempt %d of %d)",
-                   what, rs->status, (int)delay, attempt + 1, p->cfg.max_attempts);
-        p->stats.retries++;
-        sleep_ms(delay);
+        cl_s3_sleep_ms(cl_s3_backoff_ms(st, attempt, cc, rs, what));
     }
-    if (cc != CURLE_OK) {
-        int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: %s%s%s%s (gave up after %d attempt%s)",
-                          what, curl_easy_strerror(cc), p->errbuf[0] ? " (" : "", p->errbuf,
-                          p->errbuf[0] ? ")" : "", attempt, attempt == 1 ? "" : "s");
-        cl_s3_scrub_detail(st);
-        return ret;
-    }
+    if (cc != CURLE_OK)
+        return cl_s3_transport_error(st, cc, p->errbuf, attempt, what);
     return 0;
 }
 

@@ -281,6 +281,8 @@ int cl_s3_config_load(clipline_context *c, const char *location, cl_s3_config *c
     cfg->part_size = env_size("CLIPLINE_S3_PART_SIZE", 0);
     cfg->multipart_threshold = env_size("CLIPLINE_S3_MULTIPART_THRESHOLD", 16LL * MiB);
     const char *a = env("CLIPLINE_S3_MAX_ATTEMPTS"), *t = env("CLIPLINE_S3_STALL_TIMEOUT");
+    const char *par = env("CLIPLINE_S3_PARALLEL");
+    cfg->parallel = par && atoi(par) >= 1 && atoi(par) <= 16 ? atoi(par) : 4;
     cfg->max_attempts = a && atoi(a) >= 1 && atoi(a) <= 20 ? atoi(a) : 6;
     cfg->stall_timeout_s = t && atoi(t) >= 1 && atoi(t) <= 3600 ? atoi(t) : 60;
     return 0;

@@ -1,7 +1,7 @@
 /*
  * s3_internal.h: the private pieces of the s3 storage backend, shared by
- * s3.c (requests, publish/read/stat), s3_config.c (credentials, region,
- * endpoint) and s3_sign.c (AWS Signature Version 4), and visible to the
+ * s3.c (requests, publish/read/stat), s3_multipart.c, s3_config.c
+ * (credentials, region, endpoint) and s3_sign.c (AWS Signature Version 4), and visible to the
  * backend's own unit tests. Nothing here is part of the library's API.
  *
  * Ownership: every char * returned by a function here is malloc'ed and
@@ -88,8 +88,9 @@ typedef struct cl_s3_config {
     int path_style;
     int64_t part_size;       /* CLIPLINE_S3_PART_SIZE when >= 5 MiB, else 0 (automatic) */
     int64_t multipart_threshold;
-    int max_attempts;
-    int stall_timeout_s;
+    int parallel;            /* parts in flight: CLIPLINE_S3_PARALLEL, 1..16, default 4 */
+    int max_attempts;        /* per request: CLIPLINE_S3_MAX_ATTEMPTS, 1..20, default 6 */
+    int stall_timeout_s;     /* CLIPLINE_S3_STALL_TIMEOUT, default 60 */
 } cl_s3_config;
 
 /* Reads the environment and the AWS shared files for `location` ("bucket/prefix").

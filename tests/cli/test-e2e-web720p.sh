@@ -72,6 +72,6 @@ grep -- '-->' "$vtt" | awk '{ split($1, a, ":"); split($3, b, ":");
 # second run: nothing rebuilt, the file untouched
 before=$(stat -c %Y.%s "$mp4")
 CLIPLINE_PRESETS=$repo/presets "$clipline" run "$work/job.json" 2>"$work/log2"
-grep -q "0 outputs built, 2 up to date" "$work/log2" || { cat "$work/log2" >&2; fail "second run rebuilt"; }
+grep -q "0 outputs built, 3 up to date" "$work/log2" || { cat "$work/log2" >&2; fail "second run rebuilt"; }
 [ "$(stat -c %Y.%s "$mp4")" = "$before" ] || fail "second run touched the output"
 echo "e2e: ok (${w}x${h}, $dur s, $frames frames, box order:$order)"

@@ -36,7 +36,8 @@ timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work
 upstream=$AWS_ENDPOINT_URL
 data="$CLIPLINE_S3_TEST_DATA/clips"
 
-# start_proxy NAME [proxy options]: prints the port
+# start_proxy NAME [proxy options]: sets $proxy_port (runs in this shell, so
+# that its pid is remembered and the proxy stopped at exit)
 start_proxy() {
   local name=$1
   shift
@@ -49,10 +50,11 @@ start_proxy() {
   done
   [ -s "$work/$name.port" ] || fail "the proxy $name did not start: $(cat "$work/$name.out")"
   touch "$work/$name.log"
-  cat "$work/$name.port"
+  proxy_port=$(cat "$work/$name.port")
 }
 
-port=$(start_proxy proxy)
+start_proxy proxy
+port=$proxy_port
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port
 stat_of() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" "$1"; }
 # s3rver keeps an object's bytes in <bucket>/<key>._S3rver_object
@@ -112,13 +114,15 @@ grep -q 'not-the-secret-Zq81x' "$work/denied.out" "$work/denied.err" && fail "th
 [ -e "$(stored run1/denied/x.mp4)" ] && fail "an object signed with a wrong secret was stored"
 
 echo "== a skewed clock is explained =="
-skew_port=$(start_proxy skew --skew 3600)
+start_proxy skew --skew 3600
+skew_port=$proxy_port
 AWS_ENDPOINT_URL=http://127.0.0.1:$skew_port timeout 60 "$driver" publish s3://clips/run1 "$work/small.mp4" \
   skew/x.mp4 >"$work/skew.out" 2>"$work/skew.err" && fail "a skewed request was accepted"
 grep -q 'RequestTimeTooSkewed.*clock' "$work/skew.err" || { cat "$work/skew.err"; fail "clock skew not explained"; }
 
 echo "== retries: 503 SlowDown and dropped connections =="
-flaky_port=$(start_proxy flaky --fail-first 2 --drop-first 2)
+start_proxy flaky --fail-first 2 --drop-first 2
+flaky_port=$proxy_port
 AWS_ENDPOINT_URL=http://127.0.0.1:$flaky_port timeout 120 "$driver" publish s3://clips/run1 "$work/small.mp4" \
   flaky/x.mp4 >"$work/flaky.out" 2>"$work/flaky.err" || { cat "$work/flaky.err"; fail "retries"; }
 cat "$work/flaky.out"
@@ -126,9 +130,34 @@ cat "$work/flaky.out"
 cmp "$work/small.mp4" "$(stored run1/flaky/x.mp4)" || fail "bytes differ after retries"
 
 echo "== a server that keeps failing ends with a clear error (bounded) =="
-down_port=$(start_proxy down --fail-first 1000)
+start_proxy down --fail-first 1000
+down_port=$proxy_port
 CLIPLINE_S3_MAX_ATTEMPTS=3 AWS_ENDPOINT_URL=http://127.0.0.1:$down_port timeout 60 "$driver" publish \
   s3://clips/run1 "$work/small.mp4" down/x.mp4 >"$work/down.out" 2>"$work/down.err" && fail "publish to a failing server succeeded"
 grep -q 'HTTP 503.*kept failing' "$work/down.err" || { cat "$work/down.err"; fail "no clear error for a failing server"; }
+
+echo "== multipart parts retried on their own, 3 in flight =="
+start_proxy parts --fail-parts 3
+parts_port=$proxy_port
+CLIPLINE_S3_PART_SIZE=5M CLIPLINE_S3_MULTIPART_THRESHOLD=5M CLIPLINE_S3_PARALLEL=3 \
+  AWS_ENDPOINT_URL=http://127.0.0.1:$parts_port timeout 120 "$driver" publish s3://clips/run1 "$work/big.mp4" \
+  flaky/big.mp4 >"$work/parts.out" 2>"$work/parts.err" || { cat "$work/parts.err"; fail "part retries"; }
+cat "$work/parts.out"
+[ "$(stat_of "$work/parts.out" retries)" -ge 3 ] || fail "expected at least 3 part retries"
+[ "$(stat_of "$work/parts.out" parts)" = 3 ] || fail "expected 3 parts"
+cmp "$work/big.mp4" "$(stored run1/flaky/big.mp4)" || fail "multipart bytes differ after part retries"
+
+echo "== a multipart upload that keeps failing is aborted, with a clear error =="
+start_proxy broken --fail-parts 1000
+broken_port=$proxy_port
+CLIPLINE_S3_PART_SIZE=5M CLIPLINE_S3_MULTIPART_THRESHOLD=5M CLIPLINE_S3_MAX_ATTEMPTS=2 \
+  AWS_ENDPOINT_URL=http://127.0.0.1:$broken_port timeout 120 "$driver" publish s3://clips/run1 "$work/big.mp4" \
+  broken/big.mp4 >"$work/broken.out" 2>"$work/broken.err" && fail "a failing multipart upload succeeded"
+cat "$work/broken.out"
+grep -q 'part [0-9] of 3.*HTTP 500 InternalError' "$work/broken.err" || { cat "$work/broken.err"; fail "no clear error for failing parts"; }
+[ "$(stat_of "$work/broken.out" delete)" = 1 ] || fail "the multipart upload was not aborted"
+# s3rver 3.7.1 has no AbortMultipartUpload (it answers 405); the abort must be sent, correctly signed
+grep -q '^DELETE .*uploadId=.* \(204\|405\)' "$work/broken.log" || fail "the abort did not reach the server: $(grep DELETE "$work/broken.log")"
+[ -e "$(stored run1/broken/big.mp4)" ] && fail "a failed multipart upload left an object"
 
 echo "s3 e2e: all checks passed"

@@ -1,0 +1,356 @@
+/*
+ * build.c: building a clip's planned outputs. One decode of the clip feeds
+ * every rendition that must be built (MP4 files and HLS rungs share an
+ * encode when they use the same preset) and the poster; each output is
+ * verified, then published in an order that never shows a half-built clip:
+ * HLS segments before their playlists, playlists before the master, and
+ * (in run.c) the clip's manifest after its media.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavutil/error.h>
+
+#include "core/util.h"
+#include "orch.h"
+
+#define MAX_ENCODINGS 16
+
+static json_t *entry(const char *rel, const char *kind, const char *mime, const char *preset,
+                     const char *sha, int64_t bytes, double duration, const char *fp)
+{
+    return json_pack("{s:s,s:s,s:s,s:s?,s:n,s:n,s:I,s:s,s:f,s:s}", "path", rel, "kind", kind, "mime",
+                     mime, "preset", preset, "language", "burned_language", "bytes",
+                     (json_int_t)bytes, "sha256", sha, "duration_s", duration, "fingerprint", fp);
+}
+
+/* Hashes a staged file, publishes it as `rel` and returns its manifest
+ * entry (NULL on failure, with the context's detail set). */
+static json_t *publish_file(run_state *rs, const char *local, const char *rel, const char *kind,
+                            const char *mime, const char *preset, double duration, const char *fp)
+{
+    char sha[65];
+    int64_t bytes = 0;
+    int ret = cl_sha256_file(local, sha, &bytes);
+    if (ret < 0) {
+        cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read back: %s", local, clipline_strerror(ret));
+        return NULL;
+    }
+    if (cl_storage_publish(rs->st, local, rel, mime) < 0)
+        return NULL;
+    return entry(rel, kind, mime, preset, sha, bytes, duration, fp);
+}
+
+int publish_json(run_state *rs, const char *rel, const char *text)
+{
+    char *staging = cl_storage_staging_path(rs->st, rel);
+    if (!staging)
+        return AVERROR(ENOMEM);
+    int ret = cl_write_file_atomic(staging, text, strlen(text));
+    if (ret < 0)
+        ret = cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot write %s: %s", staging,
+                      clipline_strerror(ret));
+    else
+        ret = cl_storage_publish(rs->st, staging, rel, "application/json");
+    if (ret < 0)
+        unlink(staging);
+    free(staging);
+    return ret;
+}
+
+static planned *find_mp4(clip_job *cj, const cl_preset *p)
+{
+    for (int i = 0; i < cj->n; i++)
+        if (cj->pl[i].kind == OUT_MP4 && cj->pl[i].preset == p)
+            return &cj->pl[i];
+    return NULL;
+}
+
+static planned *find_kind(clip_job *cj, out_kind k)
+{
+    for (int i = 0; i < cj->n; i++)
+        if (cj->pl[i].kind == k)
+            return &cj->pl[i];
+    return NULL;
+}
+
+static int in_ladder(const cl_preset *hls, const cl_preset *p)
+{
+    for (int r = 0; hls && r < hls->nb_rungs; r++)
+        if (!strcmp(hls->rungs[r], p->name))
+            return 1;
+    return 0;
+}
+
+static void video_target(const cl_preset *p, cl_video_target *v)
+{
+    *v = (cl_video_target){ .max_width = p->video.max_width, .max_height = p->video.max_height,
+                            .crf = p->video.crf, .maxrate_kbps = p->video.maxrate_kbps,
+                            .bufsize_kbps = p->video.bufsize_kbps, .keyint_s = p->video.keyint_s };
+    snprintf(v->profile, sizeof(v->profile), "%s", p->video.profile);
+    snprintf(v->level, sizeof(v->level), "%s", p->video.level);
+    snprintf(v->pix_fmt, sizeof(v->pix_fmt), "%s", p->video.pix_fmt);
+    snprintf(v->x264_preset, sizeof(v->x264_preset), "%s", p->video.x264_preset);
+    snprintf(v->tune, sizeof(v->tune), "%s", p->video.tune);
+    snprintf(v->x264_params, sizeof(v->x264_params), "%s", p->video.x264_params);
+}
+
+/* The renditions to encode: an MP4 to write, an HLS rung, or both. */
+static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
+                    char hls_dirs[][1100])
+{
+    const cl_preset *all[MAX_ENCODINGS];
+    int n = plan_encodings(&rs->job, all, MAX_ENCODINGS), nb = 0;
+    planned *hls = find_kind(cj, OUT_HLS);
+    int want_hls = hls && hls->build;
+    if (want_hls) {
+        if (!(hls->staging = cl_storage_staging_path(rs->st, "hls")) || cl_mkdirs(hls->staging, 0755) < 0)
+            return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder for HLS");
+    }
+    for (int i = 0; i < n; i++) {
+        planned *mp4 = find_mp4(cj, all[i]);
+        int rung = want_hls && in_ladder(rs->job.hls, all[i]);
+        if (!(mp4 && mp4->build) && !rung)
+            continue;
+        cl_rendition_req *r = &reqs[nb];
+        memset(r, 0, sizeof(*r));
+        if (mp4 && mp4->build) {
+            if (!(mp4->staging = cl_storage_staging_path(rs->st, mp4->rel)))
+                return AVERROR(ENOMEM);
+            r->out_path = mp4->staging;
+        }
+        if (rung) {
+            snprintf(hls_dirs[nb], 1100, "%s/%s", hls->staging, all[i]->name);
+            if (cl_mkdirs(hls_dirs[nb], 0755) < 0)
+                return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create %s", hls_dirs[nb]);
+            r->hls_dir = hls_dirs[nb];
+            r->hls_segment_s = rs->job.hls->segment_s;
+        }
+        r->faststart = all[i]->faststart;
+        video_target(all[i], &r->video);
+        enc[nb++] = all[i];
+    }
+    return nb;
+}
+
+static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
+                          int nb, int has_audio)
+{
+    for (int i = 0; i < nb; i++) {
+        const char *paths[2] = { reqs[i].out_path, NULL };
+        char playlist[1200];
+        if (reqs[i].hls_dir) {
+            snprintf(playlist, sizeof(playlist), "%s/index.m3u8", reqs[i].hls_dir);
+            paths[1] = playlist;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!paths[k])
+                continue;
+            cl_verify_req v = { .path = paths[k], .hls = k == 1,
+                                .expect_duration_s = (cj->t.out_us - cj->t.in_us) / 1e6,
+                                .max_width = enc[i]->video.max_width,
+                                .max_height = enc[i]->video.max_height, .expect_audio = has_audio };
+            snprintf(v.level, sizeof(v.level), "%s", enc[i]->video.level);
+            int ret = cl_media_verify(rs->c, &v);
+            if (ret < 0)
+                return ret;
+        }
+    }
+    return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One rung: init and segments first, its playlist last. */
+static int publish_rung(run_state *rs, clip_job *cj, const planned *hls, const char *dir,
+                        const char *rung, json_t *outputs)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: %s", dir, strerror(errno));
+    char *names[4096];
+    int n = 0, ret = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 4096)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "index.m3u8"))
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(*names), cmp_names);
+    names[n++] = strdup("index.m3u8"); /* last */
+    double dur = (cj->t.out_us - cj->t.in_us) / 1e6;
+    for (int i = 0; i < n; i++) {
+        char local[2300], rel[2300];
+        snprintf(local, sizeof(local), "%s/%s", dir, names[i]);
+        snprintf(rel, sizeof(rel), "%s/%s/hls/%s/%s", cj->iv->id, cj->clip->name, rung, names[i]);
+        int pl = i == n - 1;
+        json_t *o = ret < 0 ? NULL
+                            : publish_file(rs, local, rel, pl ? "playlist" : "segment",
+                                           pl ? "application/vnd.apple.mpegurl" : "video/mp4", rung,
+                                           pl ? dur : 0, hls->fingerprint);
+        if (o)
+            json_array_append_new(outputs, o);
+        else if (ret >= 0)
+            ret = CLIPLINE_ERROR_STORAGE;
+        free(names[i]);
+    }
+    rmdir(dir);
+    return ret;
+}
+
+static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
+                       int nb, json_t *outputs)
+{
+    planned *hls = find_kind(cj, OUT_HLS);
+    const char *names[MAX_ENCODINGS];
+    cl_rendition_req rungs[MAX_ENCODINGS];
+    int n = 0, ret;
+    for (int i = 0; i < nb; i++)
+        if (reqs[i].hls_dir) {
+            names[n] = enc[i]->name;
+            rungs[n++] = reqs[i];
+        }
+    char master[1200];
+    snprintf(master, sizeof(master), "%s/master.m3u8", hls->staging);
+    if ((ret = cl_media_hls_master(rs->c, master, rungs, names, n)) < 0)
+        return ret;
+    for (int i = 0; i < n; i++) {
+        char dir[1200];
+        snprintf(dir, sizeof(dir), "%s/%s", hls->staging, names[i]);
+        if ((ret = publish_rung(rs, cj, hls, dir, names[i], outputs)) < 0)
+            return ret;
+    }
+    json_t *o = publish_file(rs, master, hls->rel, "playlist", "application/vnd.apple.mpegurl",
+                             hls->preset->name, (cj->t.out_us - cj->t.in_us) / 1e6, hls->fingerprint);
+    if (!o)
+        return CLIPLINE_ERROR_STORAGE;
+    json_t *lad = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(lad, json_pack("{s:s,s:i,s:i,s:I,s:i,s:s}", "preset", names[i], "width",
+                                             rungs[i].out_width, "height", rungs[i].out_height,
+                                             "bandwidth", (json_int_t)rungs[i].hls_bandwidth,
+                                             "segments", rungs[i].hls_segments, "codecs", rungs[i].codecs));
+    json_object_set_new(o, "renditions", lad);
+    json_array_append_new(outputs, o);
+    hls->published = 1;
+    rmdir(hls->staging);
+    rs->sum.outputs_built++;
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d rungs)", cj->label, hls->rel, n);
+    return 0;
+}
+
+static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
+                        int nb, json_t *outputs)
+{
+    for (int i = 0; i < nb; i++) {
+        planned *p = find_mp4(cj, enc[i]);
+        if (!p || !p->build)
+            continue;
+        json_t *o = publish_file(rs, p->staging, p->rel, "video", "video/mp4", enc[i]->name,
+                                 reqs[i].out_duration_s, p->fingerprint);
+        if (!o)
+            return CLIPLINE_ERROR_STORAGE;
+        json_object_set_new(o, "width", json_integer(reqs[i].out_width));
+        json_object_set_new(o, "height", json_integer(reqs[i].out_height));
+        json_array_append_new(outputs, o);
+        p->published = 1;
+        rs->sum.outputs_built++;
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%dx%d, %.3f s)", cj->label, p->rel,
+               reqs[i].out_width, reqs[i].out_height, reqs[i].out_duration_s);
+    }
+    return 0;
+}
+
+static int publish_poster(run_state *rs, clip_job *cj, json_t *outputs)
+{
+    planned *p = find_kind(cj, OUT_POSTER);
+    if (!p || !p->build)
+        return 0;
+    json_t *o = publish_file(rs, p->staging, p->rel, "image", "image/jpeg", NULL, 0, p->fingerprint);
+    if (!o)
+        return CLIPLINE_ERROR_STORAGE;
+    json_object_set_new(o, "time_s", json_real(cj->report.poster_time_s));
+    json_array_append_new(outputs, o);
+    p->published = 1;
+    rs->sum.outputs_built++;
+    return 0;
+}
+
+int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
+{
+    const cl_preset *enc[MAX_ENCODINGS];
+    cl_rendition_req reqs[MAX_ENCODINGS];
+    char hls_dirs[MAX_ENCODINGS][1100];
+    planned *poster = find_kind(cj, OUT_POSTER);
+    int nb = assemble(rs, cj, enc, reqs, hls_dirs);
+    if (nb < 0)
+        return nb;
+    if (!nb && !(poster && poster->build))
+        return 0;
+    if (poster && poster->build && !(poster->staging = cl_storage_staging_path(rs->st, poster->rel)))
+        return AVERROR(ENOMEM);
+    const cl_audio_preset *ap = nb ? &enc[0]->audio : &rs->job.presets[0].audio;
+    cl_clip_req req = {
+        .source = cj->iv->source, .label = cj->label, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
+        .renditions = reqs, .nb_renditions = nb,
+        .audio = { ap->bitrate_kbps, ap->sample_rate, ap->channels, !strcmp(ap->missing, "silence"),
+                   ap->loudness, ap->target_lufs, ap->true_peak_db },
+        .poster_path = poster && poster->build ? poster->staging : NULL,
+        .poster_max_width = 1280, .poster_max_height = 720,
+    };
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: encoding %d rendition%s from one decode", cj->label, nb,
+           nb == 1 ? "" : "s");
+    int ret = cl_media_transcode(rs->c, &req);
+    cj->report = req.report;
+    cj->has_report = ret >= 0;
+    if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, nb, req.report.has_audio)) < 0)
+        return ret;
+    if (find_kind(cj, OUT_HLS) && find_kind(cj, OUT_HLS)->build &&
+        (ret = publish_hls(rs, cj, enc, reqs, nb, outputs)) < 0)
+        return ret;
+    if ((ret = publish_mp4s(rs, cj, enc, reqs, nb, outputs)) < 0)
+        return ret;
+    return publish_poster(rs, cj, outputs);
+}
+
+int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs)
+{
+    for (int i = 0; i < cj->n; i++) {
+        planned *p = &cj->pl[i];
+        if (p->kind != OUT_SUBS || !p->build)
+            continue;
+        cl_sidecar_result r;
+        if (!(p->staging = cl_storage_staging_path(rs->st, p->rel)))
+            return AVERROR(ENOMEM);
+        int ret = cl_subs_make_sidecar(rs->c, p->sub, cj->t.in_us, cj->t.out_us, p->staging, &r);
+        if (ret < 0)
+            return ret;
+        json_t *o = publish_file(rs, p->staging, p->rel, "subtitles", "text/vtt", NULL,
+                                 (cj->t.out_us - cj->t.in_us) / 1e6, p->fingerprint);
+        if (!o)
+            return CLIPLINE_ERROR_STORAGE;
+        json_object_set_new(o, "language", json_string(p->sub->lang));
+        json_object_set_new(o, "source_encoding", json_string(r.encoding));
+        json_object_set_new(o, "timeline", json_string(p->sub->clip_timeline ? "clip" : "recording"));
+        json_object_set_new(o, "cues", json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "read", r.cues_read,
+                                                 "kept", r.cues_kept, "dropped", r.cues_dropped,
+                                                 "in_clip", r.cues_in_clip, "clipped", r.cues_clipped,
+                                                 "outside_clip", r.cues_outside));
+        json_array_append_new(outputs, o);
+        p->published = 1;
+        rs->sum.outputs_built++;
+        cl_log(rs->c, CLIPLINE_LOG_INFO,
+               "%s: wrote %s (%s, %s; %d cues read, %d kept, %d dropped; %d in the clip, %d cut, "
+               "%d outside)",
+               cj->label, p->rel, r.encoding, r.encoding_how, r.cues_read, r.cues_kept,
+               r.cues_dropped, r.cues_in_clip, r.cues_clipped, r.cues_outside);
+    }
+    return 0;
+}

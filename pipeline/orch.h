@@ -1,0 +1,70 @@
+/*
+ * orch.h: what the job orchestrator's files share (run.c: items, the
+ * destination and its manifest; plan.c: a clip's outputs and why each is
+ * built or skipped; build.c: encoding, verifying and publishing them).
+ * The orchestrator is the one part of libclipline that knows every stage.
+ */
+#ifndef CL_ORCH_H
+#define CL_ORCH_H
+
+#include <jansson.h>
+
+#include "core/internal.h"
+#include "job/spec.h"
+#include "media/media.h"
+#include "storage/storage.h"
+#include "subs/subs.h"
+
+typedef struct run_state {
+    clipline_context *c;
+    const clipline_run_options *o;
+    cl_job_spec job;
+    cl_storage *st;
+    json_t *manifest;
+    clipline_run_summary sum;
+    char versions[512];
+} run_state;
+
+typedef struct clip_times {
+    int64_t in_us, out_us;
+} clip_times;
+
+typedef enum out_kind { OUT_MP4, OUT_HLS, OUT_POSTER, OUT_SUBS } out_kind;
+
+/* One planned output of a clip. For HLS the output is the whole ladder:
+ * `rel` names its master playlist, `staging` is a folder. */
+typedef struct planned {
+    out_kind kind;
+    const cl_preset *preset; /* MP4: its preset; HLS: the HLS preset */
+    const cl_sub_input *sub; /* subtitles */
+    char rel[1024];
+    char fingerprint[65];
+    int build, published;
+    const char *reason;
+    char *staging;
+} planned;
+
+/* A clip being built: its plan and what the media stage reported. */
+typedef struct clip_job {
+    const cl_interview_spec *iv;
+    const cl_clip_spec *clip;
+    clip_times t;
+    planned *pl;
+    int n;
+    cl_clip_report report;
+    int has_report;
+    char label[512];
+} clip_job;
+
+/* plan.c */
+int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs, json_t *outputs);
+/* The presets encoded per clip: the job's MP4 presets, then the HLS rungs it does not list. */
+int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max);
+void plan_versions(run_state *rs);
+
+/* build.c */
+int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs);
+int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs);
+int publish_json(run_state *rs, const char *rel, const char *text);
+
+#endif

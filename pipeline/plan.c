@@ -1,0 +1,189 @@
+/*
+ * plan.c: a clip's outputs, each with a fingerprint (the hash of
+ * everything that determines it), and whether it must be built: outputs
+ * whose fingerprint matches the destination's manifest and whose file is
+ * present with the recorded size are skipped.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/util.h"
+#include "job/manifest.h"
+#include "orch.h"
+
+void plan_versions(run_state *rs)
+{
+    clipline_versions v;
+    clipline_get_versions(&v);
+    snprintf(rs->versions, sizeof(rs->versions),
+             "clipline %s; libavcodec %s; libavformat %s; libavfilter %s; x264 %s", v.clipline,
+             v.libavcodec, v.libavformat, v.libavfilter, v.x264);
+}
+
+int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < job->nb_presets && n < max; i++)
+        if (!strcmp(job->presets[i].container, "mp4"))
+            out[n++] = &job->presets[i];
+    for (int i = 0; i < job->nb_ladder_extra && n < max; i++)
+        out[n++] = &job->ladder_extra[i];
+    return n;
+}
+
+/* The source recording's identity: size and modification time. */
+static void source_identity(const char *path, char *buf, size_t size)
+{
+    struct stat s;
+    if (stat(path, &s) < 0)
+        snprintf(buf, size, "missing");
+    else
+        snprintf(buf, size, "%" PRId64 ":%" PRId64 ".%09ld", (int64_t)s.st_size,
+                 (int64_t)s.st_mtim.tv_sec, s.st_mtim.tv_nsec);
+}
+
+/* Hashes `what` (consumed) with the clip points and the code's versions. */
+static void fingerprint(run_state *rs, json_t *what, const clip_times *t, char out[65])
+{
+    json_object_set_new(what, "in_us", json_integer(t->in_us));
+    json_object_set_new(what, "out_us", json_integer(t->out_us));
+    json_object_set_new(what, "versions", json_string(rs->versions));
+    char *text = json_dumps(what, JSON_SORT_KEYS | JSON_COMPACT);
+    cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    free(text);
+    json_decref(what);
+}
+
+static json_t *preset_json(const cl_preset *p)
+{
+    char *canon = cl_preset_canonical(p);
+    json_t *j = json_string(canon ? canon : "");
+    free(canon);
+    return j;
+}
+
+static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
+{
+    char src[128];
+    source_identity(cj->iv->source, src, sizeof(src));
+    json_t *w = json_pack("{s:s}", "source", src);
+    switch (p->kind) {
+    case OUT_MP4:
+        json_object_set_new(w, "kind", json_string("video"));
+        json_object_set_new(w, "preset", preset_json(p->preset));
+        break;
+    case OUT_HLS: {
+        json_t *rungs = json_array();
+        const cl_preset *enc[32];
+        int n = plan_encodings(&rs->job, enc, 32);
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < p->preset->nb_rungs; r++)
+                if (!strcmp(enc[i]->name, p->preset->rungs[r]))
+                    json_array_append_new(rungs, preset_json(enc[i]));
+        json_object_set_new(w, "kind", json_string("hls"));
+        json_object_set_new(w, "preset", preset_json(p->preset));
+        json_object_set_new(w, "rungs", rungs);
+        break;
+    }
+    case OUT_POSTER:
+        json_object_set_new(w, "kind", json_string("image"));
+        json_object_set_new(w, "poster", json_string("jpeg 1280x720 q3 best-of-9"));
+        break;
+    case OUT_SUBS:
+        json_object_del(w, "source"); /* the recording does not change a sidecar */
+        json_object_set_new(w, "kind", json_string("subtitles"));
+        json_object_set_new(w, "language", json_string(p->sub->lang));
+        json_object_set_new(w, "sha256", json_string(p->sub->sha256));
+        json_object_set_new(w, "clip_timeline", json_boolean(p->sub->clip_timeline));
+        break;
+    }
+    fingerprint(rs, w, &cj->t, p->fingerprint);
+}
+
+/* Why the output must be built, or NULL when it is up to date. */
+static const char *needs_build(run_state *rs, planned *p)
+{
+    if (rs->o->force)
+        return "forced";
+    json_t *old = cl_manifest_output(rs->manifest, p->rel);
+    if (!old)
+        return "new output";
+    const char *fp = json_string_value(json_object_get(old, "fingerprint"));
+    if (!fp || strcmp(fp, p->fingerprint))
+        return "inputs changed";
+    int64_t bytes = -1;
+    if (cl_storage_stat(rs->st, p->rel, &bytes) < 0)
+        return "missing at destination";
+    if (bytes != json_integer_value(json_object_get(old, "bytes")))
+        return "size differs from the manifest";
+    return NULL;
+}
+
+static void plan_log(run_state *rs, const planned *p)
+{
+    if (rs->o->dry_run && !rs->o->explain)
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "%s %s", p->build ? "build" : "skip ", p->rel);
+    else
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "%s %s (%s)", p->build ? "build" : "skip ", p->rel,
+               p->build ? p->reason : "up to date");
+}
+
+/* Lists the outputs of an HLS ladder already published (for skipped ones). */
+static void keep_group(run_state *rs, const char *prefix, json_t *outputs)
+{
+    size_t i, l = strlen(prefix);
+    json_t *o;
+    json_array_foreach(json_object_get(rs->manifest, "outputs"), i, o) {
+        const char *path = json_string_value(json_object_get(o, "path"));
+        if (path && !strncmp(path, prefix, l))
+            json_array_append(outputs, o);
+    }
+}
+
+int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs, json_t *outputs)
+{
+    const char *iv = cj->iv->id, *clip = cj->clip->name;
+    int n = 0, nb_build = 0;
+    for (int i = 0; i < rs->job.nb_presets; i++) {
+        planned *p = &cj->pl[n++];
+        p->preset = &rs->job.presets[i];
+        p->kind = rs->job.hls == p->preset ? OUT_HLS : OUT_MP4;
+        if (p->kind == OUT_HLS)
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/hls/master.m3u8", iv, clip);
+        else
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.mp4", iv, clip, clip, p->preset->name);
+    }
+    planned *poster = &cj->pl[n++];
+    poster->kind = OUT_POSTER;
+    snprintf(poster->rel, sizeof(poster->rel), "%s/%s/%s.poster.jpg", iv, clip, clip);
+    for (int i = 0; i < nb_subs; i++) {
+        planned *p = &cj->pl[n++];
+        p->kind = OUT_SUBS;
+        p->sub = &subs[i];
+        snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.vtt", iv, clip, clip, subs[i].lang);
+    }
+    cj->n = n;
+    for (int i = 0; i < n; i++) {
+        planned *p = &cj->pl[i];
+        plan_fingerprint(rs, cj, p);
+        p->reason = needs_build(rs, p);
+        p->build = p->reason != NULL;
+        nb_build += p->build;
+        plan_log(rs, p);
+        if (p->build)
+            continue;
+        rs->sum.outputs_skipped++;
+        if (p->kind == OUT_HLS) {
+            char prefix[1100];
+            snprintf(prefix, sizeof(prefix), "%s/%s/hls/", iv, clip);
+            keep_group(rs, prefix, outputs);
+        } else {
+            json_array_append(outputs, cl_manifest_output(rs->manifest, p->rel));
+        }
+    }
+    rs->sum.outputs_planned += nb_build;
+    return nb_build;
+}
