@@ -63,19 +63,23 @@ static int open_meter(meter *m, const char *source, int64_t in_us, int64_t out_u
     AVStream *st = m->in->streams[m->idx];
     if (!(m->dec = avcodec_alloc_context3(dec)))
         return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_to_context(m->dec, st->codecpar)) < 0 ||
-        (ret = avcodec_open2(m->dec, dec, NULL)) < 0)
+    if ((ret = avcodec_parameters_to_context(m->dec, st->codecpar)) < 0)
         return ret;
     m->dec->pkt_timebase = st->time_base;
+    if ((ret = avcodec_open2(m->dec, dec, NULL)) < 0)
+        return ret;
     for (unsigned i = 0; i < m->in->nb_streams; i++)
         if ((int)i != m->idx)
             m->in->streams[i]->discard = AVDISCARD_ALL;
     int64_t start = m->in->start_time != AV_NOPTS_VALUE ? m->in->start_time : 0;
-    int64_t a = av_rescale_q(start + in_us, AV_TIME_BASE_Q, st->time_base);
+    /* atrim counts in samples; the seek in the stream's time base */
+    AVRational samples = { 1, m->dec->sample_rate };
+    int64_t a = av_rescale_q(start + in_us, AV_TIME_BASE_Q, samples);
+    int64_t seek = av_rescale_q(start + in_us, AV_TIME_BASE_Q, st->time_base);
     char layout[128], args[512], chain[512], end[64] = "";
     if (out_us != INT64_MAX)
         snprintf(end, sizeof(end), ":end_pts=%" PRId64,
-                 av_rescale_q(start + out_us, AV_TIME_BASE_Q, st->time_base));
+                 av_rescale_q(start + out_us, AV_TIME_BASE_Q, samples));
     if (m->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
         snprintf(layout, sizeof(layout), "%dc", m->dec->ch_layout.nb_channels);
     else
@@ -90,8 +94,17 @@ static int open_meter(meter *m, const char *source, int64_t in_us, int64_t out_u
     if ((ret = cl_build_graph(&m->g, &m->src, &m->sink, "abuffer", args, chain, "abuffersink")) < 0)
         return ret;
     if (in_us > 0)
-        avformat_seek_file(m->in, m->idx, INT64_MIN, a, a, 0);
+        avformat_seek_file(m->in, m->idx, INT64_MIN, seek, seek, 0);
     return 0;
+}
+
+/* Feeds a frame (NULL: the end); the trim may have ended the graph already. */
+static int feed(meter *m, AVFrame *f)
+{
+    int ret = av_buffersrc_add_frame(m->src, f);
+    if (ret == AVERROR_EOF)
+        return 0;
+    return ret < 0 ? ret : pull(m);
 }
 
 static int decode_all(meter *m, volatile sig_atomic_t *stop)
@@ -102,17 +115,15 @@ static int decode_all(meter *m, volatile sig_atomic_t *stop)
             return CLIPLINE_ERROR_INTERRUPTED;
         if (m->pkt->stream_index == m->idx && avcodec_send_packet(m->dec, m->pkt) >= 0)
             while (avcodec_receive_frame(m->dec, m->frame) >= 0)
-                if ((ret = av_buffersrc_add_frame(m->src, m->frame)) < 0 || (ret = pull(m)) < 0)
+                if ((ret = feed(m, m->frame)) < 0)
                     return ret;
         av_packet_unref(m->pkt);
     }
     avcodec_send_packet(m->dec, NULL);
     while (avcodec_receive_frame(m->dec, m->frame) >= 0)
-        if ((ret = av_buffersrc_add_frame(m->src, m->frame)) < 0)
+        if ((ret = feed(m, m->frame)) < 0)
             return ret;
-    if ((ret = av_buffersrc_add_frame(m->src, NULL)) < 0)
-        return ret;
-    return pull(m);
+    return feed(m, NULL);
 }
 
 int cl_media_measure_loudness(clipline_context *c, const char *source, int64_t in_us,

@@ -49,6 +49,7 @@ typedef struct transcoder {
     AVCodecContext *aenc;
     int silent; /* no audio in the source: a silent track is generated */
     int64_t silent_samples;
+    int audio_flushed;           /* the AAC encoder has been sent its end */
     AVPacket **pending;          /* audio packets queued before the renditions started */
     int nb_pending;
     cl_rendition *r;
@@ -194,13 +195,17 @@ static int audio_graph(transcoder *t)
     snprintf(args, sizeof(args), "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
              as->time_base.num, as->time_base.den, d->sample_rate,
              av_get_sample_fmt_name(d->sample_fmt), in_layout);
+    /* atrim counts in samples (trim counts in time-base units) */
+    AVRational in_rate = { 1, d->sample_rate };
     if (t->a_out_pts != INT64_MAX)
-        snprintf(end, sizeof(end), ":end_pts=%" PRId64, t->a_out_pts);
+        snprintf(end, sizeof(end), ":end_pts=%" PRId64,
+                 av_rescale_q(t->a_out_pts, as->time_base, in_rate));
     /* first_pts=0: audio that starts after the video is padded with silence */
     snprintf(chain, sizeof(chain),
              "atrim=start_pts=%" PRId64 "%s,asetpts=PTS-%" PRId64 ",%saresample=%d:first_pts=0,"
              "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=%s",
-             t->a_in_pts, end, t->a_in_pts, gain, a->sample_rate, a->sample_rate, layout);
+             av_rescale_q(t->a_in_pts, as->time_base, in_rate), end, t->a_in_pts, gain,
+             a->sample_rate, a->sample_rate, layout);
     return cl_build_graph(&t->agraph, &t->asrc, &t->asink, "abuffer", args, chain, "abuffersink");
 }
 
@@ -277,18 +282,28 @@ static int drain_audio(transcoder *t, int until_video)
 {
     for (;;) {
         int64_t limit = t->silent ? video_samples(t) : INT64_MAX;
-        if (t->silent && t->silent_samples >= limit)
-            return until_video ? 0 : encode_audio(t, NULL);
+        if (t->silent && t->silent_samples >= limit) {
+            if (until_video || t->audio_flushed)
+                return 0;
+            t->audio_flushed = 1;
+            return encode_audio(t, NULL);
+        }
         int ret = av_buffersink_get_frame(t->asink, t->aframe);
         if (ret == AVERROR(EAGAIN))
             return 0;
-        if (ret == AVERROR_EOF)
+        if (ret == AVERROR_EOF) { /* atrim may end the clip a frame before we see `out` */
+            t->audio_done = 1;
+            if (t->audio_flushed)
+                return 0;
+            t->audio_flushed = 1;
             return encode_audio(t, NULL);
+        }
         if (ret < 0)
             return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "audio filtering failed");
         if (t->silent) {
             if (t->aframe->nb_samples > limit - t->silent_samples)
                 t->aframe->nb_samples = (int)(limit - t->silent_samples);
+            t->aframe->pts = t->silent_samples; /* contiguous, also after a cut frame */
             t->silent_samples += t->aframe->nb_samples;
         }
         ret = encode_audio(t, t->aframe);
@@ -304,7 +319,11 @@ static int audio_frame(transcoder *t, AVFrame *f)
         t->audio_done = 1;
         f = NULL;
     }
+    if (t->audio_flushed)
+        return 0;
     int ret = av_buffersrc_add_frame_flags(t->asrc, f, 0);
+    if (ret == AVERROR_EOF)
+        return 0; /* the graph already reached the clip's end */
     if (ret < 0)
         return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot filter audio");
     return drain_audio(t, 0);
@@ -564,8 +583,9 @@ static void plan_loudness(transcoder *t)
     int ret = cl_media_measure_loudness(t->c, t->req->source, t->req->in_us, t->req->out_us, rep);
     if (ret < 0 || rep->loudness_in_lufs < -60) {
         rep->loudness_measured = 0;
-        cl_log(t->c, CLIPLINE_LOG_WARNING, "%s: loudness not normalised: %s", t->req->label,
-               ret < 0 ? "the audio could not be measured" : "the audio is nearly silent");
+        cl_log(t->c, CLIPLINE_LOG_WARNING, "%s: loudness not normalised: %s%s", t->req->label,
+               ret < 0 ? "the audio could not be measured: " : "the audio is nearly silent",
+               ret < 0 ? clipline_strerror(ret) : "");
         return;
     }
     double gain = a->target_lufs - rep->loudness_in_lufs;
