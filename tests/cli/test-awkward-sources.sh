@@ -90,7 +90,7 @@ want_fix mute "silent track added"
 # loudness: two-pass EBU R128 to -16 LUFS with a linear gain, measured on
 # the output by ffprobe's own ebur128 (an outside reference)
 for s in vfr late; do
-  i=$(ffprobe -v error -f lavfi -i "amovie=$(out $s),ebur128=metadata=1" -show_entries frame_tags=lavfi.r128.I -of csv=p=0 | tail -1)
+  i=$(ffprobe -v error -f lavfi -i "amovie=$(out $s),ebur128=metadata=1" -show_entries frame_tags=lavfi.r128.I -of csv=p=0 | grep . | tail -1)
   awk -v i="$i" 'BEGIN { exit !(i > -17 && i < -15) }' || fail "$s: output loudness $i LUFS, want -16 +- 1"
   grep -q '"method": "EBU R128 two-pass, linear gain"' "out/$s/$s/manifest.json" || fail "$s: loudness not in the manifest"
 done
