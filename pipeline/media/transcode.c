@@ -343,9 +343,12 @@ static int start_renditions(transcoder *t)
         p.sar = (AVRational){ 1, 1 };
     if (p.sar.num != p.sar.den)
         note_fix(t, "non-square pixels (%d:%d) made square", p.sar.num, p.sar.den);
-    /* x264's own threads per rung: the cores shared between the rungs */
+    /* x264's own threads per rung: with at least as many rungs as cores the
+     * rungs already keep every core busy, and one thread each saves x264's
+     * frame-thread buffers (a 3-rung 1080p ladder: 394 instead of 482 MB
+     * peak, same CPU time); otherwise the cores are shared between them */
     int cores = t->c->s.threads > 0 ? t->c->s.threads : av_cpu_count();
-    int threads = (cores + t->nb_r - 1) / t->nb_r + 1;
+    int threads = t->nb_r >= cores ? 1 : (cores + t->nb_r - 1) / t->nb_r + 1;
     for (int i = 0; i < t->nb_r; i++) {
         cl_rendition *r = &t->r[i];
         r->c = t->c;
