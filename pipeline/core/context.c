@@ -70,7 +70,7 @@ static void av_log_bridge(void *avcl, int level, const char *fmt, va_list ap)
     pthread_mutex_unlock(&bridge_lock);
     int wanted = level <= AV_LOG_ERROR ? CLIPLINE_LOG_WARNING
                  : level <= AV_LOG_VERBOSE ? CLIPLINE_LOG_VERBOSE : CLIPLINE_LOG_DEBUG;
-    if (!c || wanted > c->s.log_level)
+    if (!c || !c->s.log_cb || wanted > c->s.log_level)
         return;
     int n = vsnprintf(line + used, sizeof(line) - used, fmt, ap);
     if (n < 0)
