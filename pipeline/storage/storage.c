@@ -37,8 +37,8 @@ int cl_storage_open(clipline_context *c, const char *dest, cl_storage **out)
             ops = backends[i];
     if (!ops)
         return cl_fail(c, CLIPLINE_ERROR_CONFIG,
-                       "destination %s: unknown storage \"%s\" (this version writes to a local "
-                       "folder, file:// or null:)",
+                       "destination %s: unknown storage \"%s\" (use a local folder, file://, "
+                       "s3://bucket/prefix or null:)",
                        dest, scheme);
     cl_storage *st = calloc(1, sizeof(*st));
     if (!st)
