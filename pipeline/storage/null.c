@@ -16,14 +16,7 @@
 
 static int null_open(cl_storage *st, const char *location)
 {
-    const char *tmp = getenv("TMPDIR");
-    char tmpl[4096];
-    snprintf(tmpl, sizeof(tmpl), "%s/clipline-null-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(tmpl))
-        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder in %s: %s",
-                       tmp && *tmp ? tmp : "/tmp", strerror(errno));
-    st->staging = strdup(tmpl);
-    return st->staging ? 0 : AVERROR(ENOMEM);
+    return cl_storage_private_staging(st, "null");
 }
 
 static int null_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
@@ -44,8 +37,7 @@ static int null_stat(cl_storage *st, const char *rel, int64_t *bytes)
 
 static void null_close(cl_storage *st)
 {
-    if (st->staging)
-        rmdir(st->staging);
+    cl_storage_remove_private_staging(st);
 }
 
 const cl_storage_ops cl_storage_null = {

@@ -674,14 +674,8 @@ static int s3_open(cl_storage *st, const char *location)
     int ret = cl_s3_config_load(st->c, location, &p->cfg);
     if (ret < 0)
         return ret;
-    const char *tmp = getenv("TMPDIR");
-    char tmpl[4096];
-    snprintf(tmpl, sizeof(tmpl), "%s/clipline-s3-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(tmpl))
-        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder in %s: %s",
-                       tmp && *tmp ? tmp : "/tmp", strerror(errno));
-    if (!(st->staging = strdup(tmpl)))
-        return AVERROR(ENOMEM);
+    if ((ret = cl_storage_private_staging(st, "s3")) < 0)
+        return ret;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: libcurl could not be initialised");
     p->curl_global = 1;
@@ -692,24 +686,6 @@ static int s3_open(cl_storage *st, const char *location)
            "credentials from %s", p->cfg.bucket, p->cfg.prefix, p->cfg.scheme, p->cfg.host,
            p->cfg.path_style ? "path" : "virtual-host", p->cfg.region, p->cfg.cred_source);
     return 0;
-}
-
-/* The staging folder is private: what is left in it (failed outputs) goes. */
-static void remove_staging(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *path = cl_path_join(dir, e->d_name);
-        if (path)
-            unlink(path);
-        free(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
 }
 
 static void s3_close(cl_storage *st)
@@ -724,8 +700,7 @@ static void s3_close(cl_storage *st)
         curl_global_cleanup();
     p->curl_global = 0;
     cl_s3_config_clear(&p->cfg);
-    if (st->staging)
-        remove_staging(st->staging);
+    cl_storage_remove_private_staging(st); /* with what failed outputs left */
 }
 
 const cl_storage_ops cl_storage_s3 = {

@@ -99,3 +99,23 @@ char *cl_storage_staging_path(cl_storage *st, const char *rel)
                  atomic_fetch_add(&counter, 1), base);
     return p;
 }
+
+int cl_storage_private_staging(cl_storage *st, const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[4096];
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    snprintf(tmpl, sizeof(tmpl), "%s/clipline-%s-XXXXXX", tmp, tag);
+    if (!mkdtemp(tmpl))
+        return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder in %s: %s",
+                       tmp, strerror(errno));
+    st->staging = strdup(tmpl);
+    return st->staging ? 0 : AVERROR(ENOMEM);
+}
+
+void cl_storage_remove_private_staging(cl_storage *st)
+{
+    if (st->staging)
+        cl_remove_tree(st->staging);
+}

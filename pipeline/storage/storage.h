@@ -44,6 +44,12 @@ int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const
 int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
 int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes);
 
+/* For backends whose destination is not a local folder: a private staging
+ * folder under $TMPDIR (or /tmp), and its removal with whatever a failed
+ * output left in it. */
+int cl_storage_private_staging(cl_storage *st, const char *tag);
+void cl_storage_remove_private_staging(cl_storage *st);
+
 /* A new unique staging path for an output that will be published as `rel`. */
 char *cl_storage_staging_path(cl_storage *st, const char *rel);
 
