@@ -1,6 +1,7 @@
 /* graph.c: filter graph helpers of the media stage. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
@@ -37,6 +38,17 @@ end:
     avfilter_inout_free(&ins);
     avfilter_inout_free(&outs);
     return ret;
+}
+
+void cl_abuffer_args(const AVCodecContext *dec, AVRational tb, char *args, size_t size,
+                     char layout[128])
+{
+    if (dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
+        snprintf(layout, 128, "%dc", dec->ch_layout.nb_channels);
+    else
+        av_channel_layout_describe(&dec->ch_layout, layout, 128);
+    snprintf(args, size, "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s", tb.num,
+             tb.den, dec->sample_rate, av_get_sample_fmt_name(dec->sample_fmt), layout);
 }
 
 void cl_fit_size(int w, int h, AVRational sar, int max_w, int max_h, int *ow, int *oh)

@@ -80,13 +80,7 @@ static int open_meter(meter *m, const char *source, int64_t in_us, int64_t out_u
     if (out_us != INT64_MAX)
         snprintf(end, sizeof(end), ":end_pts=%" PRId64,
                  av_rescale_q(start + out_us, AV_TIME_BASE_Q, samples));
-    if (m->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-        snprintf(layout, sizeof(layout), "%dc", m->dec->ch_layout.nb_channels);
-    else
-        av_channel_layout_describe(&m->dec->ch_layout, layout, sizeof(layout));
-    snprintf(args, sizeof(args), "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-             st->time_base.num, st->time_base.den, m->dec->sample_rate,
-             av_get_sample_fmt_name(m->dec->sample_fmt), layout);
+    cl_abuffer_args(m->dec, st->time_base, args, sizeof(args), layout);
     /* measured as it will be heard: the stereo mix the outputs carry */
     snprintf(chain, sizeof(chain),
              "atrim=start_pts=%" PRId64 "%s,aformat=channel_layouts=stereo,ebur128=peak=true:metadata=1",

@@ -54,6 +54,10 @@ void cl_rendition_close(cl_rendition *r);
 int cl_build_graph(AVFilterGraph **g, AVFilterContext **src, AVFilterContext **sink,
                    const char *src_name, const char *src_args, const char *chain,
                    const char *sink_name);
+/* abuffer arguments for what a decoder gives, in time base `tb`; the
+ * layout's name (e.g. "5.1", "mono", "3c") in `layout`. */
+void cl_abuffer_args(const AVCodecContext *dec, AVRational tb, char *args, size_t size,
+                     char layout[128]);
 /* Output size for a picture: display aspect kept, square pixels, never
  * upscaled, even, inside max_w x max_h. */
 void cl_fit_size(int w, int h, AVRational sar, int max_w, int max_h, int *ow, int *oh);

@@ -186,15 +186,9 @@ static int audio_graph(transcoder *t)
     const AVCodecContext *d = t->adec;
     AVStream *as = t->in->streams[t->aidx];
     char in_layout[128];
-    if (d->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
-        snprintf(in_layout, sizeof(in_layout), "%dc", d->ch_layout.nb_channels);
-    else
-        av_channel_layout_describe(&d->ch_layout, in_layout, sizeof(in_layout));
+    cl_abuffer_args(d, as->time_base, args, sizeof(args), in_layout);
     if (d->ch_layout.nb_channels != a->channels)
         note_fix(t, "audio %s mixed to %s", in_layout, layout);
-    snprintf(args, sizeof(args), "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
-             as->time_base.num, as->time_base.den, d->sample_rate,
-             av_get_sample_fmt_name(d->sample_fmt), in_layout);
     /* atrim counts in samples (trim counts in time-base units) */
     AVRational in_rate = { 1, d->sample_rate };
     if (t->a_out_pts != INT64_MAX)
