@@ -50,7 +50,7 @@ rm -f "$results/browser-results.json" "$results/chromium-vtt-cues.json" "$result
 t0=$(date +%s)
 
 echo "== sample interview (14 s) and clipline run with the full ladder"
-MKMEDIA=$mkmedia timeout 60 "$repo/scripts/make-sample-interview" "$work/sample" 14 >"$work/sample.log" 2>&1 \
+MKMEDIA=$mkmedia timeout 300 "$repo/scripts/make-sample-interview" "$work/sample" 14 >"$work/sample.log" 2>&1 \
   || { cat "$work/sample.log"; fail "make-sample-interview"; }
 cat >"$work/job.json" <<'EOF'
 {"destination":"out","presets":["web-1080p","web-720p","web-480p","web-360p","hls"],
@@ -58,7 +58,7 @@ cat >"$work/job.json" <<'EOF'
    "clips":[{"name":"module-1","in":"1","out":"13"}]}]}
 EOF
 clip_length=12
-CLIPLINE_PRESETS=$repo/presets timeout 150 "$clipline" run "$work/job.json" >"$work/run.log" 2>&1 \
+CLIPLINE_PRESETS=$repo/presets timeout 400 "$clipline" run "$work/job.json" >"$work/run.log" 2>&1 \
   || { cat "$work/run.log"; fail "clipline run"; }
 out=$work/out
 clipdir=$out/expert-01/module-1
