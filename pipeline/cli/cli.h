@@ -21,7 +21,7 @@ typedef struct cli_args {
     const char *pos[CLI_MAX_POSITIONAL];
     int nb_pos;
     /* options (see the table in options.c) */
-    const char *dest, *preset_dir;
+    const char *dest, *preset_dir, *lang;
     int threads, force, dry_run, fail_fast, json, verbose, quiet, explain;
 } cli_args;
 
@@ -47,5 +47,6 @@ int cli_cmd_run(const cli_args *a);
 int cli_cmd_plan(const cli_args *a);
 int cli_cmd_probe(const cli_args *a);
 int cli_cmd_presets(const cli_args *a);
+int cli_cmd_subs(const cli_args *a);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 static int run_or_plan(const cli_args *a, int dry_run)
@@ -130,6 +132,65 @@ int cli_cmd_presets(const cli_args *a)
             printf("%s: ok\n", a->pos[1]);
     }
     int code = cli_report_error(ctx, ret);
+    cli_close(&ctx);
+    return code;
+}
+
+/* Prints one file of a `subs check` report in plain words. */
+static void print_subs_file(json_t *f)
+{
+    const char *err = json_string_value(json_object_get(f, "error"));
+    const char *lang = json_string_value(json_object_get(f, "language"));
+    json_t *cues = json_object_get(f, "cues");
+    printf("%s (%s): %s\n", json_string_value(json_object_get(f, "file")), lang ? lang : "no language",
+           json_is_true(json_object_get(f, "ok")) ? "ok" : "has problems");
+    if (json_object_get(f, "encoding"))
+        printf("  encoding %s (decided by: %s)\n", json_string_value(json_object_get(f, "encoding")),
+               json_string_value(json_object_get(f, "encoding_decided_by")));
+    if (cues)
+        printf("  %s: %lld cues read, %lld kept, %lld dropped\n",
+               json_string_value(json_object_get(f, "format")),
+               (long long)json_integer_value(json_object_get(cues, "read")),
+               (long long)json_integer_value(json_object_get(cues, "kept")),
+               (long long)json_integer_value(json_object_get(cues, "dropped")));
+    if (err)
+        printf("  error: %s\n", err);
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(f, "problems"), i, d)
+        printf("  %s: %s\n", json_string_value(json_object_get(d, "severity")),
+               json_string_value(json_object_get(d, "message"))); /* the message names its line */
+    json_t *g = json_object_get(f, "glyphs");
+    if (g)
+        printf("  glyphs: %s\n", json_string_value(json_object_get(g, "message")));
+}
+
+int cli_cmd_subs(const cli_args *a)
+{
+    if (strcmp(a->pos[0], "check")) {
+        fprintf(stderr, "clipline: usage: clipline subs check FILE|DIR [--lang BCP47] [--json]\n");
+        return CLI_EXIT_CONFIG;
+    }
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    char *report = NULL;
+    int ret = clipline_subs_check(ctx, a->pos[1], a->lang, &report);
+    json_t *r = report ? json_loads(report, 0, NULL) : NULL;
+    if (a->json && report) {
+        printf("%s\n", report);
+    } else if (r) {
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(r, "files"), i, f)
+            print_subs_file(f);
+        printf("%lld file(s) checked, %lld with problems\n",
+               (long long)json_integer_value(json_object_get(r, "checked")),
+               (long long)json_integer_value(json_object_get(r, "with_problems")));
+    }
+    json_decref(r);
+    free(report);
+    int code = ret == CLIPLINE_ERROR_SUBTITLE ? CLI_EXIT_FAILED : cli_report_error(ctx, ret);
     cli_close(&ctx);
     return code;
 }

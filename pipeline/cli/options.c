@@ -16,6 +16,8 @@ static const cli_command commands[] = {
     { "probe", "FILE", "describe a recording: container, streams, frame rate, colour, audio", 1, 1,
       cli_cmd_probe },
     { "presets", "list | show NAME | check FILE", "list, show or check presets", 1, 2, cli_cmd_presets },
+    { "subs", "check FILE|DIR", "check subtitle files: encoding, cues, problems by line, glyphs", 2, 2,
+      cli_cmd_subs },
 };
 #define NB_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -39,7 +41,9 @@ static const cli_option options[] = {
     { "dry-run", 0, OPT_FLAG, OFF(dry_run), NULL, "run", "plan only: print what would be built" },
     { "fail-fast", 0, OPT_FLAG, OFF(fail_fast), NULL, "run", "stop at the first failed item" },
     { "explain", 0, OPT_FLAG, OFF(explain), NULL, "plan", "say why each output is built or skipped" },
-    { "json", 0, OPT_FLAG, OFF(json), NULL, "probe", "print JSON instead of text" },
+    { "json", 0, OPT_FLAG, OFF(json), NULL, "probe subs", "print JSON instead of text" },
+    { "lang", 0, OPT_STRING, OFF(lang), "BCP47", "subs",
+      "language of the file (default: from its name, <lang>.<ext>)" },
     { "presets-dir", 0, OPT_STRING, OFF(preset_dir), "DIR", NULL,
       "read presets from DIR (default: $CLIPLINE_PRESETS or the built-in folder)" },
     { "threads", 0, OPT_INT, OFF(threads), "N", NULL, "threads for decoding and encoding (0: all cores)" },

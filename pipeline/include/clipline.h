@@ -172,6 +172,16 @@ CLIPLINE_API int clipline_preset_show(clipline_context *ctx, const char *name, c
 CLIPLINE_API int clipline_preset_check(clipline_context *ctx, const char *path);
 CLIPLINE_API void clipline_strv_free(char ***v);
 
+/* ---- Subtitle files ---- */
+/** Checks a subtitle file, or every .srt/.vtt of a folder (the translators'
+ *  drop folder): encoding and how it was decided, cues read/kept/dropped,
+ *  problems with line numbers, glyph coverage of the fonts for the language
+ *  (`lang`, or NULL: from the file name "<lang>.<ext>"). `*json` is the
+ *  report (caller frees with free()), also on CLIPLINE_ERROR_SUBTITLE, which
+ *  means some file has an error. */
+CLIPLINE_API int clipline_subs_check(clipline_context *ctx, const char *path, const char *lang,
+                                     char **json);
+
 /* ---- Running a job ---- */
 typedef struct clipline_run_options {
     const char *dest; /* overrides the job's destination; NULL: the job's */

@@ -19,7 +19,7 @@
 
 /* BCP-47 as used in file names: a 2-3 letter language, then subtags of
  * 2-8 letters or digits ("fr", "pt-BR", "zh-Hans", "sr-Latn-RS"). */
-static int valid_lang(const char *s, size_t len)
+int cl_subs_valid_lang(const char *s, size_t len)
 {
     size_t i = 0, part = 0;
     int first = 1;
@@ -59,7 +59,7 @@ static int match_name(const char *name, const char *clip, char lang[36])
         kind = 2;
     }
     size_t ll = (size_t)(dot - l);
-    if (!valid_lang(l, ll))
+    if (!cl_subs_valid_lang(l, ll))
         return 0;
     memcpy(lang, l, ll);
     lang[ll] = '\0';

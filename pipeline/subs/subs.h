@@ -20,6 +20,9 @@ typedef struct cl_sub_input {
     char sha256[65];     /* of the file's bytes */
 } cl_sub_input;
 
+/* A BCP-47 tag as used in drop-folder file names ("fr", "pt-BR", "zh-Hans"). */
+int cl_subs_valid_lang(const char *s, size_t len);
+
 /* Lists the subtitle files of `dir` that apply to clip `clip`: for each
  * language, "<clip>.<lang>.<ext>" wins over "<lang>.<ext>". Extensions:
  * srt, vtt (ass/ssa are reported as not supported yet). Sorted by language.
@@ -41,5 +44,12 @@ typedef struct cl_sidecar_result {
  * Fails with CLIPLINE_ERROR_SUBTITLE and a detail naming the file. */
 int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
                          const char *out_path, cl_sidecar_result *res);
+
+/* Checks a subtitle file, or every .srt/.vtt of a folder: encoding, cues,
+ * problems with line numbers (parser and lint), glyph coverage for the
+ * language (from `lang`, or the file name's "<lang>.<ext>"). *out is a JSON
+ * report; returns CLIPLINE_ERROR_SUBTITLE when a file has an error. */
+#include <jansson.h>
+int cl_subs_check(clipline_context *c, const char *path, const char *lang, json_t **out);
 
 #endif

@@ -49,3 +49,5 @@ WEBVTT
 Déjà calé sur l'extrait.
 VTT
 printf '1\n00:00:01,200 --> 00:00:02,200\n%s\n' "بدائل الاحتجاز" | iconv -f UTF-8 -t CP1256 > subs/ar.srt
+# a file with broken UTF-8 and no language in its name: never guessed
+printf '1\n00:00:01,000 --> 00:00:02,000\nna\xefve caf\xe9\n' > broken.srt
