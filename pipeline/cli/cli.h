@@ -48,5 +48,6 @@ int cli_cmd_plan(const cli_args *a);
 int cli_cmd_probe(const cli_args *a);
 int cli_cmd_presets(const cli_args *a);
 int cli_cmd_subs(const cli_args *a);
+int cli_cmd_init(const cli_args *a);
 
 #endif

@@ -194,3 +194,18 @@ int cli_cmd_subs(const cli_args *a)
     cli_close(&ctx);
     return code;
 }
+
+int cli_cmd_init(const cli_args *a)
+{
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    char *path = NULL;
+    int ret = clipline_init_job(ctx, a->pos[0], &path);
+    if (ret >= 0)
+        printf("%s\n", path);
+    free(path);
+    int code = cli_report_error(ctx, ret);
+    cli_close(&ctx);
+    return code;
+}

@@ -13,6 +13,7 @@
 static const cli_command commands[] = {
     { "run", "JOB.json", "build every output of a job, skipping what is up to date", 1, 1, cli_cmd_run },
     { "plan", "JOB.json", "show what a run would build and why; does no work", 1, 1, cli_cmd_plan },
+    { "init", "DIR", "write DIR/job.json for the recordings in DIR (never overwrites)", 1, 1, cli_cmd_init },
     { "probe", "FILE", "describe a recording: container, streams, frame rate, colour, audio", 1, 1,
       cli_cmd_probe },
     { "presets", "list | show NAME | check FILE", "list, show or check presets", 1, 2, cli_cmd_presets },

@@ -182,6 +182,13 @@ CLIPLINE_API void clipline_strv_free(char ***v);
 CLIPLINE_API int clipline_subs_check(clipline_context *ctx, const char *path, const char *lang,
                                      char **json);
 
+/* ---- Starting a job ---- */
+/** Writes DIR/job.json for the recordings found in DIR (one interview each,
+ *  the whole recording as one clip, subtitle folders when found). Never
+ *  overwrites. Returns the number of recordings; *path is the job file's
+ *  path (caller frees with free()). */
+CLIPLINE_API int clipline_init_job(clipline_context *ctx, const char *dir, char **path);
+
 /* ---- Running a job ---- */
 typedef struct clipline_run_options {
     const char *dest; /* overrides the job's destination; NULL: the job's */
