@@ -17,6 +17,7 @@
 #include <libavutil/error.h>
 
 #include "core/util.h"
+#include "clsub.h"
 #include "orch.h"
 
 #define MAX_ENCODINGS 16
@@ -100,9 +101,11 @@ static void video_target(const cl_preset *p, cl_video_target *v)
     snprintf(v->x264_params, sizeof(v->x264_params), "%s", p->video.x264_params);
 }
 
-/* The renditions to encode: an MP4 to write, an HLS rung, or both. */
+/* The renditions to encode: an MP4 to write, an HLS rung, or both; then a
+ * burned variant per (preset, language). owner[i] is the output that
+ * rendition i writes as an MP4 (NULL: an HLS rung only). */
 static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
-                    char hls_dirs[][1100])
+                    char hls_dirs[][1100], planned **owner)
 {
     const cl_preset *all[MAX_ENCODINGS];
     int n = plan_encodings(&rs->job, all, MAX_ENCODINGS), nb = 0;
@@ -133,7 +136,47 @@ static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendi
         }
         r->faststart = all[i]->faststart;
         video_target(all[i], &r->video);
+        owner[nb] = mp4 && mp4->build ? mp4 : NULL;
         enc[nb++] = all[i];
+    }
+    return nb;
+}
+
+/* Burned variants: each language's track on the clip's timeline, checked
+ * for missing glyphs first. A language that fails is left out (its error
+ * is returned in *lang_err); the other outputs are still built. */
+static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
+                           cl_rendition_req *reqs, planned **owner, clsub_track **tracks, int nb,
+                           int *lang_err, char *lang_detail)
+{
+    for (int i = 0; i < cj->n && nb < MAX_ENCODINGS; i++) {
+        planned *p = &cj->pl[i];
+        if (p->kind != OUT_BURN || !p->build)
+            continue;
+        clsub_track *track = NULL;
+        int ret = cl_subs_prepare_burn(rs->c, p->sub, cj->t.in_us, cj->t.out_us, &track);
+        if (ret < 0) {
+            cl_log(rs->c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(rs->c));
+            if (*lang_err >= 0) {
+                *lang_err = ret;
+                snprintf(lang_detail, CL_DETAIL_MAX, "%s", clipline_error_detail(rs->c));
+            }
+            continue;
+        }
+        if (!(p->staging = cl_storage_staging_path(rs->st, p->rel))) {
+            clsub_track_free(&track);
+            return AVERROR(ENOMEM);
+        }
+        cl_rendition_req *r = &reqs[nb];
+        memset(r, 0, sizeof(*r));
+        r->out_path = p->staging;
+        r->faststart = p->preset->faststart;
+        video_target(p->preset, &r->video);
+        r->burn = track;
+        r->burn_lang = p->sub->lang;
+        tracks[nb] = track;
+        owner[nb] = p;
+        enc[nb++] = p->preset;
     }
     return nb;
 }
@@ -247,11 +290,11 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
 }
 
 static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
-                        int nb, json_t *outputs)
+                        planned **owner, int nb, json_t *outputs)
 {
     for (int i = 0; i < nb; i++) {
-        planned *p = find_mp4(cj, enc[i]);
-        if (!p || !p->build)
+        planned *p = owner[i];
+        if (!p)
             continue;
         json_t *o = publish_file(rs, p->staging, p->rel, "video", "video/mp4", enc[i]->name,
                                  reqs[i].out_duration_s, p->fingerprint);
@@ -259,6 +302,10 @@ static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_r
             return CLIPLINE_ERROR_STORAGE;
         json_object_set_new(o, "width", json_integer(reqs[i].out_width));
         json_object_set_new(o, "height", json_integer(reqs[i].out_height));
+        if (p->kind == OUT_BURN) {
+            json_object_set_new(o, "language", json_string(p->sub->lang));
+            json_object_set_new(o, "burned_language", json_string(p->sub->lang));
+        }
         json_array_append_new(outputs, o);
         p->published = 1;
         rs->sum.outputs_built++;
@@ -288,14 +335,23 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     const cl_preset *enc[MAX_ENCODINGS];
     cl_rendition_req reqs[MAX_ENCODINGS];
     char hls_dirs[MAX_ENCODINGS][1100];
+    planned *owner[MAX_ENCODINGS] = { 0 };
+    clsub_track *tracks[MAX_ENCODINGS] = { 0 };
+    char lang_detail[CL_DETAIL_MAX] = "";
+    int lang_err = 0;
     planned *poster = find_kind(cj, OUT_POSTER);
-    int nb = assemble(rs, cj, enc, reqs, hls_dirs);
+    int ret, nb = assemble(rs, cj, enc, reqs, hls_dirs, owner);
+    if (nb >= 0)
+        nb = assemble_burned(rs, cj, enc, reqs, owner, tracks, nb, &lang_err, lang_detail);
     if (nb < 0)
         return nb;
+    ret = 0;
     if (!nb && !(poster && poster->build))
-        return 0;
-    if (poster && poster->build && !(poster->staging = cl_storage_staging_path(rs->st, poster->rel)))
-        return AVERROR(ENOMEM);
+        goto end;
+    if (poster && poster->build && !(poster->staging = cl_storage_staging_path(rs->st, poster->rel))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
     const cl_audio_preset *ap = nb ? &enc[0]->audio : &rs->job.presets[0].audio;
     cl_clip_req req = {
         .source = cj->iv->source, .label = cj->label, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
@@ -307,17 +363,23 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     };
     cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: encoding %d rendition%s from one decode", cj->label, nb,
            nb == 1 ? "" : "s");
-    int ret = cl_media_transcode(rs->c, &req);
+    ret = cl_media_transcode(rs->c, &req);
     cj->report = req.report;
     cj->has_report = ret >= 0;
     if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, nb, req.report.has_audio)) < 0)
-        return ret;
+        goto end;
     if (find_kind(cj, OUT_HLS) && find_kind(cj, OUT_HLS)->build &&
         (ret = publish_hls(rs, cj, enc, reqs, nb, outputs)) < 0)
-        return ret;
-    if ((ret = publish_mp4s(rs, cj, enc, reqs, nb, outputs)) < 0)
-        return ret;
-    return publish_poster(rs, cj, outputs);
+        goto end;
+    if ((ret = publish_mp4s(rs, cj, enc, reqs, owner, nb, outputs)) < 0)
+        goto end;
+    ret = publish_poster(rs, cj, outputs);
+end:
+    for (int i = 0; i < MAX_ENCODINGS; i++)
+        clsub_track_free(&tracks[i]);
+    if (ret >= 0 && lang_err < 0) /* the language that could not be burned fails the item */
+        ret = cl_fail(rs->c, lang_err, "%s", lang_detail);
+    return ret;
 }
 
 int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs)

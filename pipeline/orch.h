@@ -29,14 +29,14 @@ typedef struct clip_times {
     int64_t in_us, out_us;
 } clip_times;
 
-typedef enum out_kind { OUT_MP4, OUT_HLS, OUT_POSTER, OUT_SUBS } out_kind;
+typedef enum out_kind { OUT_MP4, OUT_HLS, OUT_POSTER, OUT_SUBS, OUT_BURN } out_kind;
 
 /* One planned output of a clip. For HLS the output is the whole ladder:
  * `rel` names its master playlist, `staging` is a folder. */
 typedef struct planned {
     out_kind kind;
-    const cl_preset *preset; /* MP4: its preset; HLS: the HLS preset */
-    const cl_sub_input *sub; /* subtitles */
+    const cl_preset *preset; /* MP4, burned: its preset; HLS: the HLS preset */
+    const cl_sub_input *sub; /* subtitles, burned: the language's file */
     char rel[1024];
     char fingerprint[65];
     int build, published;
@@ -58,6 +58,8 @@ typedef struct clip_job {
 
 /* plan.c */
 int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs, json_t *outputs);
+/* Outputs a clip can have at most. */
+int plan_capacity(const cl_job_spec *job, int nb_subs);
 /* The presets encoded per clip: the job's MP4 presets, then the HLS rungs it does not list. */
 int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max);
 void plan_versions(run_state *rs);

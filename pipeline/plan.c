@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "core/util.h"
 #include "job/manifest.h"
+#include "clsub.h"
 #include "orch.h"
 
 void plan_versions(run_state *rs)
@@ -92,6 +94,14 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
         json_object_set_new(w, "kind", json_string("image"));
         json_object_set_new(w, "poster", json_string("jpeg 1280x720 q3 best-of-9"));
         break;
+    case OUT_BURN:
+        json_object_set_new(w, "kind", json_string("burned"));
+        json_object_set_new(w, "preset", preset_json(p->preset));
+        json_object_set_new(w, "language", json_string(p->sub->lang));
+        json_object_set_new(w, "sha256", json_string(p->sub->sha256));
+        json_object_set_new(w, "clip_timeline", json_boolean(p->sub->clip_timeline));
+        json_object_set_new(w, "style", json_string(clsub_libass_version()));
+        break;
     case OUT_SUBS:
         json_object_del(w, "source"); /* the recording does not change a sidecar */
         json_object_set_new(w, "kind", json_string("subtitles"));
@@ -143,6 +153,11 @@ static void keep_group(run_state *rs, const char *prefix, json_t *outputs)
     }
 }
 
+int plan_capacity(const cl_job_spec *job, int nb_subs)
+{
+    return job->nb_presets + 1 + nb_subs + job->nb_burn_langs * job->nb_burn_presets;
+}
+
 int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs, json_t *outputs)
 {
     const char *iv = cj->iv->id, *clip = cj->clip->name;
@@ -159,11 +174,30 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
     planned *poster = &cj->pl[n++];
     poster->kind = OUT_POSTER;
     snprintf(poster->rel, sizeof(poster->rel), "%s/%s/%s.poster.jpg", iv, clip, clip);
-    for (int i = 0; i < nb_subs; i++) {
+    for (int i = 0; i < nb_subs && !rs->job.no_soft; i++) {
         planned *p = &cj->pl[n++];
         p->kind = OUT_SUBS;
         p->sub = &subs[i];
         snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.vtt", iv, clip, clip, subs[i].lang);
+    }
+    for (int l = 0; l < rs->job.nb_burn_langs; l++) {
+        const cl_sub_input *sub = NULL;
+        for (int i = 0; i < nb_subs; i++)
+            if (!strcasecmp(subs[i].lang, rs->job.burn_langs[l]))
+                sub = &subs[i];
+        if (!sub)
+            return cl_fail(rs->c, CLIPLINE_ERROR_SUBTITLE,
+                           "interview \"%s\", clip \"%s\": burn-in asks for \"%s\", but the "
+                           "subtitle folder has no %s file for this clip",
+                           iv, clip, rs->job.burn_langs[l], rs->job.burn_langs[l]);
+        for (int k = 0; k < rs->job.nb_burn_presets; k++) {
+            planned *p = &cj->pl[n++];
+            p->kind = OUT_BURN;
+            p->sub = sub;
+            p->preset = rs->job.burn_presets[k];
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.burned-%s.mp4", iv, clip, clip,
+                     p->preset->name, sub->lang);
+        }
     }
     cj->n = n;
     for (int i = 0; i < n; i++) {

@@ -195,13 +195,13 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         goto end;
     if (iv->subtitles && (ret = cl_subs_scan(c, iv->subtitles, clip->name, &subs, &nb_subs)) < 0)
         goto end;
-    if (!(cj.pl = calloc((size_t)(rs->job.nb_presets + 1 + nb_subs), sizeof(*cj.pl)))) {
+    if (!(cj.pl = calloc((size_t)plan_capacity(&rs->job, nb_subs), sizeof(*cj.pl)))) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
     if (rs->o->explain)
         explain_clip(rs, &cj);
-    if (!plan_clip(rs, &cj, subs, nb_subs, outputs) || rs->o->dry_run)
+    if ((ret = plan_clip(rs, &cj, subs, nb_subs, outputs)) <= 0 || rs->o->dry_run)
         goto end;
     ret = build_media(rs, &cj, f->has_audio, outputs);
     if (ret != CLIPLINE_ERROR_INTERRUPTED) { /* sidecars even when a rendition failed */

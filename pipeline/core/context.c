@@ -48,6 +48,12 @@ void cl_log(const clipline_context *c, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+void cl_log_from(const clipline_context *c, int level, const char *origin, const char *msg)
+{
+    if (c && c->s.log_cb && level <= c->s.log_level && msg && *msg)
+        c->s.log_cb(c->s.log_opaque, level, origin, msg);
+}
+
 int cl_fail(clipline_context *c, int err, const char *fmt, ...)
 {
     if (!c)

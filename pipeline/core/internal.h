@@ -26,6 +26,8 @@ struct clipline_context {
 void cl_log(const clipline_context *c, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cl_vlog(const clipline_context *c, int level, const char *origin, const char *fmt, va_list ap);
+/* A message from a library ("ffmpeg", "libass"), already formatted. */
+void cl_log_from(const clipline_context *c, int level, const char *origin, const char *msg);
 
 /* Records the sentence explaining a failure and returns `err`, so that a
  * function can `return cl_fail(c, CLIPLINE_ERROR_CONFIG, "...")`. */

@@ -307,16 +307,47 @@ static int load_ladder(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *
     return 0;
 }
 
-static int check_subtitles(clipline_context *c, const cl_jsondoc *doc)
+static int load_subtitles(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job)
 {
     json_t *subs = json_object_get(doc->root, "subtitles");
+    char where[700], ptr[64];
     if (!subs)
         return 0;
     int ret = cl_json_check_keys(c, doc, "/subtitles", subs, subtitles_keys, "\"subtitles\"");
+    job->no_soft = json_is_false(json_object_get(subs, "soft"));
     json_t *burn = json_object_get(subs, "burn_in");
-    if (ret >= 0 && burn)
-        ret = cl_json_check_keys(c, doc, "/subtitles/burn_in", burn, burn_keys, "\"burn_in\"");
-    return ret;
+    if (ret < 0 || !burn)
+        return ret;
+    if ((ret = cl_json_check_keys(c, doc, "/subtitles/burn_in", burn, burn_keys, "\"burn_in\"")) < 0)
+        return ret;
+    json_t *langs = json_object_get(burn, "languages"), *presets = json_object_get(burn, "presets");
+    size_t i;
+    json_t *v;
+    json_array_foreach(langs, i, v) {
+        snprintf(ptr, sizeof(ptr), "/subtitles/burn_in/languages/%zu", i);
+        const char *l = json_string_value(v);
+        if (!l || strlen(l) >= sizeof(job->burn_langs[0]) || !cl_safe_component(l) || job->nb_burn_langs == 16)
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: burn_in languages must be language tags like \"fr\" (at most 16)",
+                           cl_json_where(doc, ptr, where, sizeof(where)));
+        snprintf(job->burn_langs[job->nb_burn_langs++], sizeof(job->burn_langs[0]), "%s", l);
+    }
+    for (int p = 0; !presets && p < job->nb_presets && job->nb_burn_presets < 16; p++)
+        if (!strcmp(job->presets[p].container, "mp4")) /* default: every MP4 preset */
+            job->burn_presets[job->nb_burn_presets++] = &job->presets[p];
+    json_array_foreach(presets, i, v) {
+        snprintf(ptr, sizeof(ptr), "/subtitles/burn_in/presets/%zu", i);
+        const cl_preset *found = NULL;
+        for (int p = 0; p < job->nb_presets; p++)
+            if (json_is_string(v) && !strcmp(job->presets[p].name, json_string_value(v)) &&
+                !strcmp(job->presets[p].container, "mp4"))
+                found = &job->presets[p];
+        if (!found || job->nb_burn_presets == 16)
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                           "%s: burn_in presets must be MP4 presets the job lists in \"presets\"",
+                           cl_json_where(doc, ptr, where, sizeof(where)));
+        job->burn_presets[job->nb_burn_presets++] = found;
+    }
+    return 0;
 }
 
 static int load_module_length(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job)
@@ -350,8 +381,8 @@ int cl_job_load(clipline_context *c, const char *path, cl_job_spec *job)
     job->path = strdup(path);
     job->dir = cl_path_dir(path);
     if ((ret = cl_json_check_keys(c, &doc, "", doc.root, job_keys, "the job")) < 0 ||
-        (ret = check_subtitles(c, &doc)) < 0 || (ret = load_module_length(c, &doc, job)) < 0 ||
-        (ret = load_presets(c, &doc, job)) < 0 || (ret = load_ladder(c, &doc, job)) < 0)
+        (ret = load_module_length(c, &doc, job)) < 0 || (ret = load_presets(c, &doc, job)) < 0 ||
+        (ret = load_ladder(c, &doc, job)) < 0 || (ret = load_subtitles(c, &doc, job)) < 0)
         goto end;
     json_t *dest = json_object_get(doc.root, "destination");
     if (dest) {

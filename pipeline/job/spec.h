@@ -54,6 +54,12 @@ typedef struct cl_job_spec {
     cl_preset ladder_extra[CL_PRESET_MAX_RUNGS];
     int nb_ladder_extra;
     int64_t module_length_us;
+    /* subtitles.burn_in: these languages burned into these MP4 presets */
+    char burn_langs[16][36];
+    int nb_burn_langs;
+    const cl_preset *burn_presets[16];
+    int nb_burn_presets;
+    int no_soft; /* subtitles.soft false: no WebVTT sidecars */
     cl_interview_spec *interviews;
     int nb_interviews;
     char *text; /* the file's bytes, for fingerprints */

@@ -31,13 +31,18 @@ typedef struct cl_audio_target {
     double target_lufs, max_true_peak_db;
 } cl_audio_target;
 
-/* One encoded video rung, written to an MP4 file and/or an HLS rendition. */
+struct clsub_track;
+
+/* One encoded video rung, written to an MP4 file and/or an HLS rendition,
+ * optionally with subtitles burned in. */
 typedef struct cl_rendition_req {
     const char *out_path;       /* MP4 to write, or NULL */
     const char *hls_dir;        /* folder for index.m3u8, init.mp4, seg-N.m4s, or NULL */
     double hls_segment_s;
     cl_video_target video;
     int faststart;
+    const struct clsub_track *burn; /* on the clip's timeline, or NULL */
+    const char *burn_lang;
     /* filled in by the transcoder */
     int out_width, out_height;
     double out_duration_s;

@@ -39,6 +39,7 @@ typedef struct cl_rendition {
     AVStream *mp4_v, *mp4_a, *hls_v, *hls_a;
     AVFrame *filt;
     AVPacket *pkt;
+    struct clsub_renderer *burn; /* libass, at the output size */
     int64_t frames;
     int err;
     char detail[CL_DETAIL_MAX];

@@ -14,6 +14,7 @@
 #include <libavfilter/buffersrc.h>
 #include <libavutil/opt.h>
 
+#include "clsub.h"
 #include "media_internal.h"
 
 static int r_fail(cl_rendition *r, int err, int averr, const char *what)
@@ -45,6 +46,52 @@ static int open_graph(cl_rendition *r)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the scaler");
     r->req->out_width = w;
     r->req->out_height = h;
+    return 0;
+}
+
+static void libass_log(void *opaque, int level, const char *msg)
+{
+    const cl_rendition *r = opaque;
+    int lvl = level <= CLSUB_LOG_ERROR     ? CLIPLINE_LOG_WARNING
+              : level <= CLSUB_LOG_WARNING ? CLIPLINE_LOG_VERBOSE
+                                           : CLIPLINE_LOG_DEBUG;
+    cl_log_from(r->c, lvl, "libass", msg);
+}
+
+/* Burn-in: libass renders at the output size, after the scaler. */
+static int open_burn(cl_rendition *r)
+{
+    clsub_render_settings s;
+    clsub_render_default_settings(&s);
+    s.width = r->req->out_width;
+    s.height = r->req->out_height;
+    s.lang = r->req->burn_lang;
+    s.log = libass_log;
+    s.log_opaque = r;
+    s.max_log_level = CLSUB_LOG_INFO;
+    int ret = clsub_render_open(&r->burn, r->req->burn, &s);
+    if (ret < 0) {
+        snprintf(r->detail, sizeof(r->detail), "%s: cannot burn in %s: %s", r->label,
+                 r->req->burn_lang, clsub_strerror(ret));
+        return r->err = CLIPLINE_ERROR_SUBTITLE;
+    }
+    return 0;
+}
+
+/* Draws the subtitles of the frame's time onto it. */
+static int burn(cl_rendition *r, AVFrame *f)
+{
+    clsub_render_info info;
+    int64_t t_ms = av_rescale_q(f->pts, av_buffersink_get_time_base(r->sink), (AVRational){ 1, 1000 });
+    if (clsub_render_peek(r->burn, t_ms, &info) < 0 || !info.n_images)
+        return 0;
+    int ret = av_frame_make_writable(f);
+    if (ret < 0)
+        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot burn in subtitles");
+    clsub_frame cf = { { f->data[0], f->data[1], f->data[2] },
+                       { f->linesize[0], f->linesize[1], f->linesize[2] }, f->width, f->height };
+    if (clsub_render_frame(r->burn, t_ms, &cf, NULL) < 0)
+        return r_fail(r, CLIPLINE_ERROR_SUBTITLE, AVERROR(EINVAL), "cannot burn in subtitles");
     return 0;
 }
 
@@ -180,6 +227,8 @@ int cl_rendition_open(cl_rendition *r)
     if ((ret = cl_queue_init(&r->queue, 4)) < 0 || (ret = open_graph(r)) < 0 ||
         (ret = open_encoder(r)) < 0)
         return ret;
+    if (r->req->burn && (ret = open_burn(r)) < 0)
+        return ret;
     if (r->req->out_path && (ret = open_mp4(r)) < 0)
         return ret;
     if (r->req->hls_dir && (ret = open_hls(r)) < 0)
@@ -240,7 +289,9 @@ static int drain(cl_rendition *r)
             return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "scaling failed");
         r->filt->pict_type = AV_PICTURE_TYPE_NONE;
         r->frames++;
-        ret = encode(r, r->filt);
+        ret = r->burn ? burn(r, r->filt) : 0;
+        if (ret >= 0)
+            ret = encode(r, r->filt);
         av_frame_unref(r->filt);
         if (ret < 0)
             return ret;
@@ -330,4 +381,5 @@ void cl_rendition_close(cl_rendition *r)
     }
     av_frame_free(&r->filt);
     av_packet_free(&r->pkt);
+    clsub_render_close(&r->burn);
 }

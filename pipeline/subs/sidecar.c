@@ -169,20 +169,23 @@ static void write_report(const cl_sub_input *in, const clsub_track *t, const cl_
     free(buf);
 }
 
-int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
-                         const char *out_path, cl_sidecar_result *res)
+/* Reads, decodes, parses and moves a subtitle file onto the clip's
+ * timeline. On failure `err` says why (for the translator's report). */
+static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, clsub_track **out,
+                        cl_sidecar_result *res, char *err, size_t errlen)
 {
-    memset(res, 0, sizeof(*res));
-    char *bytes = NULL, *vtt = NULL, err[512] = "";
-    size_t len = 0, vlen = 0;
+    char *bytes = NULL;
+    size_t len = 0;
     clsub_text *text = NULL;
     clsub_track *track = NULL;
+    memset(res, 0, sizeof(*res));
+    *out = NULL;
     int ret = cl_read_file(in->path, CLSUB_MAX_INPUT_BYTES, &bytes, &len);
     if (ret < 0) {
-        snprintf(err, sizeof(err), "%s", ret == CLIPLINE_ERROR_LIMIT ? "larger than 16 MiB" : strerror(AVUNERROR(ret)));
+        snprintf(err, errlen, "%s", ret == CLIPLINE_ERROR_LIMIT ? "larger than 16 MiB" : strerror(AVUNERROR(ret)));
         goto end;
     }
-    if ((ret = clsub_decode(bytes, len, in->lang, NULL, &text, err, sizeof(err))) < 0)
+    if ((ret = clsub_decode(bytes, len, in->lang, NULL, &text, err, errlen)) < 0)
         goto end;
     snprintf(res->encoding, sizeof(res->encoding), "%s", text->encoding);
     res->encoding_how = text->path == CLSUB_CHARSET_BOM        ? "from its byte-order mark"
@@ -196,14 +199,14 @@ int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in
         res->cues_dropped = (int)track->cues_dropped;
     }
     if (ret < 0) {
-        snprintf(err, sizeof(err), "%s", clsub_strerror(ret));
+        snprintf(err, errlen, "%s", clsub_strerror(ret));
         goto end;
     }
     clsub_clip_stats st;
     int64_t in_ms = in->clip_timeline ? 0 : in_us / 1000;
     int64_t out_ms = in->clip_timeline ? (out_us - in_us) / 1000 : out_us / 1000;
     if ((ret = clsub_track_clip(track, in_ms, out_ms, &st)) < 0) {
-        snprintf(err, sizeof(err), "%s", clsub_strerror(ret));
+        snprintf(err, errlen, "%s", clsub_strerror(ret));
         goto end;
     }
     res->cues_in_clip = (int)st.kept;
@@ -211,20 +214,57 @@ int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in
     res->cues_outside = (int)(st.dropped_before + st.dropped_after);
     res->first_ms = st.first_ms;
     res->last_ms = st.last_ms;
-    if ((ret = clsub_write_vtt(track, &vtt, &vlen)) < 0) {
+end:
+    *out = track; /* also on failure: its diagnostics explain it */
+    clsub_text_free(&text);
+    free(bytes);
+    return err[0] ? CLIPLINE_ERROR_SUBTITLE : ret;
+}
+
+int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                         const char *out_path, cl_sidecar_result *res)
+{
+    char *vtt = NULL, err[512] = "";
+    size_t vlen = 0;
+    clsub_track *track = NULL;
+    int ret = load_clipped(in, in_us, out_us, &track, res, err, sizeof(err));
+    if (ret >= 0 && (ret = clsub_write_vtt(track, &vtt, &vlen)) < 0)
         snprintf(err, sizeof(err), "%s", clsub_strerror(ret));
-        goto end;
-    }
-    if ((ret = cl_write_file_atomic(out_path, vtt, vlen)) < 0)
+    if (ret >= 0 && (ret = cl_write_file_atomic(out_path, vtt, vlen)) < 0)
         ret = cl_fail(c, CLIPLINE_ERROR_STORAGE, "%s: cannot write: %s", out_path,
                       strerror(AVUNERROR(ret)));
-end:
     if (err[0])
         ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
     write_report(in, track, res, err[0] ? err : NULL);
     clsub_track_free(&track);
-    clsub_text_free(&text);
     free(vtt);
-    free(bytes);
+    return ret;
+}
+
+int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                         clsub_track **out)
+{
+    char err[512] = "";
+    cl_sidecar_result res;
+    clsub_track *track = NULL;
+    clsub_glyph_report *g = NULL;
+    *out = NULL;
+    int ret = load_clipped(in, in_us, out_us, &track, &res, err, sizeof(err));
+    if (ret < 0) {
+        ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
+        goto end;
+    }
+    /* glyph pre-flight: never a burned video with boxes */
+    ret = clsub_glyph_check(track, in->lang, NULL, &g);
+    if (ret < 0) {
+        ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: cannot burn in %s: %s", in->path, in->lang,
+                      g ? g->message : clsub_strerror(ret));
+        goto end;
+    }
+    *out = track;
+    track = NULL;
+end:
+    clsub_glyph_report_free(&g);
+    clsub_track_free(&track);
     return ret;
 }

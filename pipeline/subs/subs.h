@@ -45,6 +45,13 @@ typedef struct cl_sidecar_result {
 int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
                          const char *out_path, cl_sidecar_result *res);
 
+/* For burn-in: the subtitle file on the clip's timeline, after a glyph
+ * pre-flight for its language (missing characters fail it, naming them and
+ * a font that covers them). *track is freed with clsub_track_free(). */
+typedef struct clsub_track clsub_track;
+int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                         clsub_track **track);
+
 /* Checks a subtitle file, or every .srt/.vtt of a folder: encoding, cues,
  * problems with line numbers (parser and lint), glyph coverage for the
  * language (from `lang`, or the file name's "<lang>.<ext>"). *out is a JSON
