@@ -357,7 +357,7 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
         .source = cj->iv->source, .label = cj->label, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
         .renditions = reqs, .nb_renditions = nb,
         .audio = { ap->bitrate_kbps, ap->sample_rate, ap->channels, !strcmp(ap->missing, "silence"),
-                   ap->loudness, ap->target_lufs, ap->true_peak_db },
+                   ap->loudness, ap->target_lufs, ap->true_peak_db, ap->fade_ms },
         .poster_path = poster && poster->build ? poster->staging : NULL,
         .poster_max_width = 1280, .poster_max_height = 720,
     };

@@ -226,6 +226,7 @@ static int check_job(run_state *rs)
         if (a->bitrate_kbps != b->bitrate_kbps || a->sample_rate != b->sample_rate ||
             a->channels != b->channels || a->loudness != b->loudness ||
             a->target_lufs != b->target_lufs || a->true_peak_db != b->true_peak_db ||
+            a->fade_ms != b->fade_ms ||
             strcmp(a->missing, b->missing))
             return cl_fail(rs->c, CLIPLINE_ERROR_CONFIG,
                            "%s: presets \"%s\" and \"%s\" differ in their audio settings; the "

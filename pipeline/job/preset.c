@@ -69,6 +69,7 @@ static const preset_key preset_keys[] = {
     B("audio", "loudness", audio.loudness, "true"),
     N("audio", "target_lufs", audio.target_lufs, -40, -5, "-16"),
     N("audio", "true_peak_db", audio.true_peak_db, -9, 0, "-1"),
+    I("audio", "fade_ms", audio.fade_ms, 0, 50, "20"),
 };
 #define NB_KEYS (sizeof(preset_keys) / sizeof(preset_keys[0]))
 

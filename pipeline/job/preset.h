@@ -33,6 +33,7 @@ typedef struct cl_audio_preset {
     int loudness;         /* EBU R128 two-pass normalisation */
     double target_lufs;
     double true_peak_db;
+    int fade_ms;          /* fade at a cut (in after the start, out before the end) */
 } cl_audio_preset;
 
 #define CL_PRESET_MAX_RUNGS 8

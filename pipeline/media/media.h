@@ -29,6 +29,7 @@ typedef struct cl_audio_target {
     int silence_if_missing;     /* no audio in the source: 1 add a silent track, 0 none */
     int loudness;               /* 1: two-pass EBU R128 to target_lufs, true peak <= max_tp */
     double target_lufs, max_true_peak_db;
+    int fade_ms;                /* fade in/out where the clip cuts the recording */
 } cl_audio_target;
 
 struct clsub_track;

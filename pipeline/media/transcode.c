@@ -194,12 +194,21 @@ static int audio_graph(transcoder *t)
     if (t->a_out_pts != INT64_MAX)
         snprintf(end, sizeof(end), ":end_pts=%" PRId64,
                  av_rescale_q(t->a_out_pts, as->time_base, in_rate));
+    /* short fades where the clip cuts the recording, so cuts do not click */
+    char fades[160] = "";
+    double len_s = (t->req->out_us - t->req->in_us) / 1e6, fade = a->fade_ms / 1000.0;
+    int cut_in = t->req->in_us > 0, cut_out = t->in->duration > 0 && t->req->out_us < t->in->duration;
+    if (fade > 0 && cut_in)
+        snprintf(fades, sizeof(fades), "afade=t=in:d=%.3f,", fade);
+    if (fade > 0 && cut_out && t->req->out_us != INT64_MAX && len_s > 2 * fade)
+        snprintf(fades + strlen(fades), sizeof(fades) - strlen(fades), "afade=t=out:st=%.6f:d=%.3f,",
+                 len_s - fade, fade);
     /* first_pts=0: audio that starts after the video is padded with silence */
     snprintf(chain, sizeof(chain),
              "atrim=start_pts=%" PRId64 "%s,asetpts=PTS-%" PRId64 ",%saresample=%d:first_pts=0,"
-             "aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=%s",
+             "%saformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=%s",
              av_rescale_q(t->a_in_pts, as->time_base, in_rate), end, t->a_in_pts, gain,
-             a->sample_rate, a->sample_rate, layout);
+             a->sample_rate, fades, a->sample_rate, layout);
     return cl_build_graph(&t->agraph, &t->asrc, &t->asink, "abuffer", args, chain, "abuffersink");
 }
 

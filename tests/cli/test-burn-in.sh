@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Also: audio fades where the clip cuts the recording.
 # Burn-in follows the same timeline as the soft subtitles: for every frame of
 # a burned rendition, the subtitle band differs from the clean rendition
 # exactly while a cue of the WebVTT sidecar is active. Measured with
@@ -42,4 +43,11 @@ for lang in en ar; do
     END { if (checked < 40) { print lang ": only " checked " frames checked"; bad = 1 }; exit bad }' \
     "cues-$lang.txt" "diff-$lang.csv" || fail "$lang: burned and soft subtitles disagree"
 done
+# the clip cuts a steady tone at 1 s and 3 s: short fades at both cuts (no clicks)
+clean=$d/part-1.web-720p.mp4
+peak() { ffprobe -v error -f lavfi -i "amovie=$clean,atrim=$1,astats=metadata=1:reset=0" \
+           -show_entries frame_tags=lavfi.astats.Overall.Peak_level -of csv=p=0 | grep . | tail -1; }
+a=$(peak 0:0.004) m=$(peak 1:1.004) z=$(peak 1.996:2)
+awk -v a="$a" -v m="$m" -v z="$z" 'BEGIN { exit !(a < m - 8 && z < m - 8) }' \
+  || fail "no fades at the cuts: first 4 ms $a dB, middle $m dB, last 4 ms $z dB"
 echo "burn-in: ok (en, ar: burned text exactly while the sidecar's cues are active)"
