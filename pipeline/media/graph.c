@@ -73,3 +73,17 @@ void cl_fit_size(int w, int h, AVRational sar, int max_w, int max_h, int *ow, in
     if (*oh < 2)
         *oh = 2;
 }
+
+const char *cl_source_matrix(enum AVColorSpace cs, int height)
+{
+    switch (cs) {
+    case AVCOL_SPC_BT709: return "bt709";
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M: return "bt601";
+    case AVCOL_SPC_FCC: return "fcc";
+    case AVCOL_SPC_SMPTE240M: return "smpte240m";
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: return "bt2020";
+    default: return height >= 720 ? "bt709" : "bt601";
+    }
+}

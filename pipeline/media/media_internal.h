@@ -20,7 +20,13 @@
 typedef struct cl_picture_props {
     int width, height, pix_fmt;
     AVRational sar, time_base, frame_rate;
+    const char *matrix; /* swscale name of the source's YUV matrix ("bt709", "bt601", ...) */
+    const char *range;  /* "tv" or "pc" */
 } cl_picture_props;
+
+/* The source's YUV matrix for swscale: its tag, or for untagged video what
+ * players assume: BT.709 for HD (720 lines or more), BT.601 below. */
+const char *cl_source_matrix(enum AVColorSpace cs, int height);
 
 typedef struct cl_rendition {
     clipline_context *c;
@@ -74,8 +80,8 @@ typedef struct cl_poster {
 } cl_poster;
 void cl_poster_init(cl_poster *p, int64_t expected_frames);
 void cl_poster_offer(cl_poster *p, const AVFrame *f, int64_t index);
-int cl_poster_write(clipline_context *c, cl_poster *p, const char *path, AVRational sar,
-                    int max_w, int max_h);
+int cl_poster_write(clipline_context *c, cl_poster *p, const char *path,
+                    const cl_picture_props *in, int max_w, int max_h);
 void cl_poster_uninit(cl_poster *p);
 
 /* loudness.c: pass 1 of the EBU R128 normalisation. */

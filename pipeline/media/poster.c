@@ -101,9 +101,10 @@ end:
     return ret;
 }
 
-int cl_poster_write(clipline_context *c, cl_poster *p, const char *path, AVRational sar,
-                    int max_w, int max_h)
+int cl_poster_write(clipline_context *c, cl_poster *p, const char *path,
+                    const cl_picture_props *in, int max_w, int max_h)
 {
+    AVRational sar = in->sar;
     if (!p->best)
         return cl_fail(c, CLIPLINE_ERROR_ENCODE, "poster %s: no frame to take it from", path);
     AVFilterGraph *g = NULL;
@@ -117,8 +118,11 @@ int cl_poster_write(clipline_context *c, cl_poster *p, const char *path, AVRatio
     snprintf(args, sizeof(args), "video_size=%dx%d:pix_fmt=%d:time_base=1/25:pixel_aspect=%d/%d",
              p->best->width, p->best->height, p->best->format, sar.num > 0 ? sar.num : 1,
              sar.den > 0 ? sar.den : 1);
+    /* JPEG (JFIF): BT.601 full range */
     snprintf(chain, sizeof(chain),
-             "scale=%d:%d:flags=bicubic:out_color_matrix=bt709:out_range=pc,format=yuvj420p", w, h);
+             "scale=%d:%d:flags=bicubic:in_color_matrix=%s:in_range=%s:out_color_matrix=bt601:"
+             "out_range=pc,format=yuvj420p",
+             w, h, in->matrix, in->range);
     ret = cl_build_graph(&g, &src, &sink, "buffer", args, chain, "buffersink");
     if (ret >= 0 && (ret = av_buffersrc_add_frame_flags(src, p->best, AV_BUFFERSRC_FLAG_KEEP_REF)) >= 0 &&
         (ret = av_buffersrc_add_frame(src, NULL)) >= 0 && (ret = av_buffersink_get_frame(sink, out)) >= 0)

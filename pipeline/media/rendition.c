@@ -37,10 +37,12 @@ static int open_graph(cl_rendition *r)
              p->sar.den, p->frame_rate.num, p->frame_rate.den);
     int w, h;
     cl_fit_size(p->width, p->height, p->sar, r->req->video.max_width, r->req->video.max_height, &w, &h);
-    /* BT.709 limited range for every output, converted from what the source is */
+    /* BT.709 limited range for every output, converted from what the source
+     * is (an untagged HD source is BT.709 already: no conversion) */
     snprintf(chain, sizeof(chain),
-             "scale=%d:%d:flags=bicubic:out_color_matrix=bt709:out_range=tv,setsar=1,format=%s", w,
-             h, r->req->video.pix_fmt);
+             "scale=%d:%d:flags=bicubic:in_color_matrix=%s:out_color_matrix=bt709:in_range=%s:"
+             "out_range=tv,setsar=1,format=%s",
+             w, h, p->matrix, p->range, r->req->video.pix_fmt);
     int ret = cl_build_graph(&r->graph, &r->src, &r->sink, "buffer", args, chain, "buffersink");
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the scaler");

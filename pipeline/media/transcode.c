@@ -55,6 +55,9 @@ typedef struct transcoder {
     cl_rendition *r;
     int nb_r, started;
     cl_poster poster;
+    enum AVColorSpace colorspace; /* of the decoded frames */
+    enum AVColorRange color_range;
+    cl_picture_props props;       /* what the renditions start from */
     AVFrame *frame, *pframe, *aframe;
     AVPacket *pkt, *apkt;
 } transcoder;
@@ -344,6 +347,9 @@ static int start_renditions(transcoder *t)
     };
     if (p.sar.num <= 0)
         p.sar = (AVRational){ 1, 1 };
+    p.matrix = cl_source_matrix(t->colorspace, p.height);
+    p.range = t->color_range == AVCOL_RANGE_JPEG ? "pc" : "tv";
+    t->props = p;
     if (p.sar.num != p.sar.den)
         note_fix(t, "non-square pixels (%d:%d) made square", p.sar.num, p.sar.den);
     /* x264's own threads per rung: with at least as many rungs as cores the
@@ -387,6 +393,8 @@ static int open_prefilter(transcoder *t, const AVFrame *f)
              "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d:frame_rate=%d/%d",
              f->width, f->height, f->format, vs->time_base.num, vs->time_base.den, sar.num,
              sar.den, t->frame_rate.num, t->frame_rate.den);
+    t->colorspace = f->colorspace;
+    t->color_range = f->color_range;
     enum AVFieldOrder fo = t->vdec->field_order;
     if (f->interlaced_frame || fo == AV_FIELD_TT || fo == AV_FIELD_BB || fo == AV_FIELD_TB || fo == AV_FIELD_BT) {
         strcat(chain, "bwdif=mode=send_frame:parity=auto:deint=all,");
@@ -632,9 +640,8 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
     ret = run_loop(&t);
     ret = join_renditions(&t, ret);
     if (ret >= 0 && req->poster_path) {
-        AVRational sar = av_buffersink_get_sample_aspect_ratio(t.psink);
         req->report.poster_time_s = t.poster.best_index / av_q2d(t.frame_rate);
-        ret = cl_poster_write(c, &t.poster, req->poster_path, sar, req->poster_max_width,
+        ret = cl_poster_write(c, &t.poster, req->poster_path, &t.props, req->poster_max_width,
                               req->poster_max_height);
     }
     for (int i = 0; ret >= 0 && i < t.nb_r; i++)
