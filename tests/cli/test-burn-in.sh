@@ -2,7 +2,8 @@
 # Also: audio fades where the clip cuts the recording.
 # Burn-in follows the same timeline as the soft subtitles: for every frame of
 # a burned rendition, the subtitle band differs from the clean rendition
-# exactly while a cue of the WebVTT sidecar is active. Measured with
+# exactly while a cue of the WebVTT sidecar is active (the band's largest
+# luma difference: about 210 where white text is drawn, under 70 elsewhere). Measured with
 # ffprobe's lavfi input (an outside reference), never the ffmpeg program.
 # Usage: test-burn-in.sh CLIPLINE FIXTURES REPO
 set -euo pipefail
@@ -25,7 +26,7 @@ for lang in en ar; do
   [ -s "$burned" ] || fail "no $burned"
   grep -q "\"burned_language\": \"$lang\"" out/manifest.json || fail "manifest: burned_language $lang"
   ffprobe -v error -f lavfi -i "movie=$burned[a];movie=$d/part-1.web-720p.mp4[b];[a][b]blend=all_mode=difference,crop=iw:ih/4:0:ih*3/4,signalstats" \
-    -show_entries frame=pts_time:frame_tags=lavfi.signalstats.YAVG -of csv=p=0 | grep . > "diff-$lang.csv"
+    -show_entries frame=pts_time:frame_tags=lavfi.signalstats.YMAX -of csv=p=0 | grep . > "diff-$lang.csv"
   [ "$(wc -l < "diff-$lang.csv")" -eq 60 ] || fail "$lang: $(wc -l < "diff-$lang.csv") frames compared, want 60"
   # cue times of the sidecar, in seconds
   grep -- '-->' "$d/part-1.$lang.vtt" | awk '{ split($1, a, ":"); split($3, b, ":");
@@ -37,8 +38,8 @@ for lang in en ar; do
         if (t >= s[i] && t < e[i]) active = 1
         if ((t - s[i])^2 < (1.5/30)^2 || (t - e[i])^2 < (1.5/30)^2) edge = 1 }
       if (edge) next
-      if (active && y < 1.5) { print lang ": no burned text at " t " s while a cue is active (" y ")"; bad = 1 }
-      if (!active && y > 1.2) { print lang ": burned text at " t " s with no cue active (" y ")"; bad = 1 }
+      if (active && y < 150) { print lang ": no burned text at " t " s while a cue is active (" y ")"; bad = 1 }
+      if (!active && y > 120) { print lang ": burned text at " t " s with no cue active (" y ")"; bad = 1 }
       checked++ }
     END { if (checked < 40) { print lang ": only " checked " frames checked"; bad = 1 }; exit bad }' \
     "cues-$lang.txt" "diff-$lang.csv" || fail "$lang: burned and soft subtitles disagree"
