@@ -713,3 +713,9 @@ const cl_storage_ops cl_storage_s3 = {
     .stat = s3_stat,
     .close = s3_close,
 };
+
+const char *cl_storage_s3_curl_version(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->version ? v->version : "unknown";
+}

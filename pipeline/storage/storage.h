@@ -53,6 +53,9 @@ void cl_storage_remove_private_staging(cl_storage *st);
 /* A new unique staging path for an output that will be published as `rel`. */
 char *cl_storage_staging_path(cl_storage *st, const char *rel);
 
+/* The libcurl the s3 backend runs with, e.g. "7.88.1". */
+const char *cl_storage_s3_curl_version(void);
+
 extern const cl_storage_ops cl_storage_file;
 extern const cl_storage_ops cl_storage_null;
 extern const cl_storage_ops cl_storage_s3;

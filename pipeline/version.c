@@ -1,7 +1,8 @@
 /*
- * version.c: the versions clipline runs with. FFmpeg's are read at run
- * time; libass, libcurl and x264 are those found at build time (their own
- * homes, the renderer and the s3 backend, report run-time versions).
+ * version.c: the versions clipline runs with, read at run time from each
+ * library's own home: FFmpeg's libraries, libass (the subtitle renderer),
+ * libcurl (the s3 backend). x264 is the one found at build time (libavcodec
+ * does not say which libx264 it loaded).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,16 +12,12 @@
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 
-#include "internal.h"
+#include "clsub.h"
+#include "core/internal.h"
+#include "storage/storage.h"
 
 #ifndef CLIPLINE_VERSION
 #define CLIPLINE_VERSION "0.0.0"
-#endif
-#ifndef CLIPLINE_LIBASS_VERSION
-#define CLIPLINE_LIBASS_VERSION "unknown"
-#endif
-#ifndef CLIPLINE_LIBCURL_VERSION
-#define CLIPLINE_LIBCURL_VERSION "unknown"
 #endif
 #ifndef CLIPLINE_X264_VERSION
 #define CLIPLINE_X264_VERSION "unknown"
@@ -39,7 +36,7 @@ void clipline_get_versions(clipline_versions *v)
     ver(v->libavformat, sizeof(v->libavformat), avformat_version());
     ver(v->libavfilter, sizeof(v->libavfilter), avfilter_version());
     ver(v->libavutil, sizeof(v->libavutil), avutil_version());
-    snprintf(v->libass, sizeof(v->libass), "%s", CLIPLINE_LIBASS_VERSION);
-    snprintf(v->libcurl, sizeof(v->libcurl), "%s", CLIPLINE_LIBCURL_VERSION);
+    snprintf(v->libass, sizeof(v->libass), "%s", clsub_libass_version());
+    snprintf(v->libcurl, sizeof(v->libcurl), "%s", cl_storage_s3_curl_version());
     snprintf(v->x264, sizeof(v->x264), "%s", CLIPLINE_X264_VERSION);
 }
