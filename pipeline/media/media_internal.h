@@ -35,6 +35,7 @@ typedef struct cl_rendition {
     cl_picture_props in;
     AVCodecContext *aenc_params; /* the shared audio encoder (parameters only), or NULL */
     int threads;                 /* x264 threads */
+    int sliced;                  /* as slice threads (no extra frame buffers) */
     cl_queue queue;
     pthread_t thread;
     int started;

@@ -124,6 +124,8 @@ static int open_encoder(cl_rendition *r)
     e->rc_max_rate = (int64_t)v->maxrate_kbps * 1000;
     e->rc_buffer_size = v->bufsize_kbps * 1000;
     e->thread_count = r->threads;
+    if (r->sliced)
+        e->thread_type = FF_THREAD_SLICE;
     e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     AVDictionary *o = NULL;
     char crf[16], params[320];
