@@ -88,11 +88,19 @@ static int in_ladder(const cl_preset *hls, const cl_preset *p)
     return 0;
 }
 
-static void video_target(const cl_preset *p, cl_video_target *v)
+/* What rendition `r` encodes, from preset `p`. */
+static void rendition_target(const cl_preset *p, cl_rendition_req *r)
 {
+    cl_video_target *v = &r->video;
+    r->container = p->container;
+    r->faststart = p->faststart;
+    snprintf(r->audio_codec, sizeof(r->audio_codec), "%s", p->audio.codec);
+    r->audio_bitrate_kbps = p->audio.bitrate_kbps;
     *v = (cl_video_target){ .max_width = p->video.max_width, .max_height = p->video.max_height,
                             .crf = p->video.crf, .maxrate_kbps = p->video.maxrate_kbps,
                             .bufsize_kbps = p->video.bufsize_kbps, .keyint_s = p->video.keyint_s };
+    snprintf(v->codec, sizeof(v->codec), "%s", p->video.codec);
+    v->av1_preset = p->video.av1_preset;
     snprintf(v->profile, sizeof(v->profile), "%s", p->video.profile);
     snprintf(v->level, sizeof(v->level), "%s", p->video.level);
     snprintf(v->pix_fmt, sizeof(v->pix_fmt), "%s", p->video.pix_fmt);
@@ -134,8 +142,7 @@ static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendi
             r->hls_dir = hls_dirs[nb];
             r->hls_segment_s = rs->job.hls->segment_s;
         }
-        r->faststart = all[i]->faststart;
-        video_target(all[i], &r->video);
+        rendition_target(all[i], r);
         owner[nb] = mp4 && mp4->build ? mp4 : NULL;
         enc[nb++] = all[i];
     }
@@ -170,8 +177,7 @@ static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
         cl_rendition_req *r = &reqs[nb];
         memset(r, 0, sizeof(*r));
         r->out_path = p->staging;
-        r->faststart = p->preset->faststart;
-        video_target(p->preset, &r->video);
+        rendition_target(p->preset, r);
         r->burn = track;
         r->burn_lang = p->sub->lang;
         tracks[nb] = track;
@@ -198,7 +204,9 @@ static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl
                                 .expect_duration_s = (cj->t.out_us - cj->t.in_us) / 1e6,
                                 .max_width = enc[i]->video.max_width,
                                 .max_height = enc[i]->video.max_height, .expect_audio = has_audio };
-            snprintf(v.level, sizeof(v.level), "%s", enc[i]->video.level);
+            v.webm = !strcmp(enc[i]->container, "webm");
+            if (!v.webm)
+                snprintf(v.level, sizeof(v.level), "%s", enc[i]->video.level);
             int ret = cl_media_verify(rs->c, &v);
             if (ret < 0)
                 return ret;
@@ -296,7 +304,8 @@ static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_r
         planned *p = owner[i];
         if (!p)
             continue;
-        json_t *o = publish_file(rs, p->staging, p->rel, "video", "video/mp4", enc[i]->name,
+        json_t *o = publish_file(rs, p->staging, p->rel, "video",
+                                 !strcmp(enc[i]->container, "webm") ? "video/webm" : "video/mp4", enc[i]->name,
                                  reqs[i].out_duration_s, p->fingerprint);
         if (!o)
             return CLIPLINE_ERROR_STORAGE;
@@ -356,7 +365,7 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     cl_clip_req req = {
         .source = cj->iv->source, .label = cj->label, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
         .renditions = reqs, .nb_renditions = nb,
-        .audio = { ap->bitrate_kbps, ap->sample_rate, ap->channels, !strcmp(ap->missing, "silence"),
+        .audio = { ap->sample_rate, ap->channels, !strcmp(ap->missing, "silence"),
                    ap->loudness, ap->target_lufs, ap->true_peak_db, ap->fade_ms },
         .poster_path = poster && poster->build ? poster->staging : NULL,
         .poster_max_width = 1280, .poster_max_height = 720,

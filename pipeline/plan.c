@@ -29,7 +29,7 @@ int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max)
 {
     int n = 0;
     for (int i = 0; i < job->nb_presets && n < max; i++)
-        if (!strcmp(job->presets[i].container, "mp4"))
+        if (cl_preset_is_file(&job->presets[i]))
             out[n++] = &job->presets[i];
     for (int i = 0; i < job->nb_ladder_extra && n < max; i++)
         out[n++] = &job->ladder_extra[i];
@@ -169,7 +169,8 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
         if (p->kind == OUT_HLS)
             snprintf(p->rel, sizeof(p->rel), "%s/%s/hls/master.m3u8", iv, clip);
         else
-            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.mp4", iv, clip, clip, p->preset->name);
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.%s", iv, clip, clip, p->preset->name,
+                     p->preset->container);
     }
     planned *poster = &cj->pl[n++];
     poster->kind = OUT_POSTER;
@@ -195,8 +196,8 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
             p->kind = OUT_BURN;
             p->sub = sub;
             p->preset = rs->job.burn_presets[k];
-            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.burned-%s.mp4", iv, clip, clip,
-                     p->preset->name, sub->lang);
+            snprintf(p->rel, sizeof(p->rel), "%s/%s/%s.%s.burned-%s.%s", iv, clip, clip,
+                     p->preset->name, sub->lang, p->preset->container);
         }
     }
     cj->n = n;

@@ -223,14 +223,15 @@ static int check_job(run_state *rs)
     int n = plan_encodings(&rs->job, enc, 32);
     for (int i = 1; i < n; i++) {
         const cl_audio_preset *a = &enc[0]->audio, *b = &enc[i]->audio;
-        if (a->bitrate_kbps != b->bitrate_kbps || a->sample_rate != b->sample_rate ||
+        if (a->sample_rate != b->sample_rate ||
             a->channels != b->channels || a->loudness != b->loudness ||
             a->target_lufs != b->target_lufs || a->true_peak_db != b->true_peak_db ||
             a->fade_ms != b->fade_ms ||
             strcmp(a->missing, b->missing))
             return cl_fail(rs->c, CLIPLINE_ERROR_CONFIG,
                            "%s: presets \"%s\" and \"%s\" differ in their audio settings; the "
-                           "audio of a clip is encoded once for all its renditions",
+                           "sound of a clip is prepared once for all its renditions (only the "
+                           "audio codec and bit rate may differ)",
                            rs->job.path, enc[0]->name, enc[i]->name);
     }
     return 0;

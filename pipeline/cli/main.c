@@ -85,6 +85,9 @@ int cli_report_error(clipline_context *ctx, int ret)
 int main(int argc, char **argv)
 {
     cli_args a;
+    /* SVT-AV1 (webm-av1) prints its banner straight to stderr, past our log
+     * callback; errors only, unless the user asks for more. */
+    setenv("SVT_LOG", "1", 0);
     int ret = cli_parse(argc, argv, &a);
     if (ret != CLI_CONTINUE)
         return ret;

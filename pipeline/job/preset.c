@@ -43,11 +43,11 @@ typedef struct preset_key {
 
 static const preset_key preset_keys[] = {
     S("", "description", description, "\"\"", NULL),
-    S("", "container", container, "\"mp4\"", "mp4|hls"),
+    S("", "container", container, "\"mp4\"", "mp4|webm|hls"),
     B("", "faststart", faststart, "true"),
     L("", "rungs", rungs, CL_PRESET_MAX_RUNGS, "[]"),
     N("", "segment_s", segment_s, 1, 30, "6"),
-    S("video", "codec", video.codec, "\"libx264\"", "libx264"),
+    S("video", "codec", video.codec, "\"libx264\"", "libx264|libsvtav1"),
     I("video", "max_width", video.max_width, 16, 7680, "1920"),
     I("video", "max_height", video.max_height, 16, 4320, "1080"),
     S("video", "profile", video.profile, "\"high\"", "baseline|main|high"),
@@ -61,7 +61,8 @@ static const preset_key preset_keys[] = {
     I("video", "bufsize_kbps", video.bufsize_kbps, 0, 400000, "0"),
     N("video", "keyint_s", video.keyint_s, 0.1, 20, "2"),
     S("video", "x264_params", video.x264_params, "\"\"", NULL),
-    S("audio", "codec", audio.codec, "\"aac\"", "aac"),
+    I("video", "av1_preset", video.av1_preset, 0, 13, "10"),
+    S("audio", "codec", audio.codec, "\"aac\"", "aac|libopus"),
     I("audio", "bitrate_kbps", audio.bitrate_kbps, 16, 512, "128"),
     I("audio", "sample_rate", audio.sample_rate, 8000, 96000, "48000"),
     I("audio", "channels", audio.channels, 1, 2, "2"),
@@ -199,6 +200,31 @@ static int fill(clipline_context *c, const cl_jsondoc *doc, json_t *merged, cl_p
     return 0;
 }
 
+/* What a container can carry: MP4 (and so HLS rungs) H.264 with AAC, WebM
+ * AV1 with Opus. */
+static int check_codecs(clipline_context *c, const cl_jsondoc *doc, const cl_preset *p)
+{
+    static const struct { const char *container, *video, *audio; } pairs[] = {
+        { "mp4", "libx264", "aac" },
+        { "webm", "libsvtav1", "libopus" },
+    };
+    if (!strcmp(p->container, "hls"))
+        return 0;
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        if (strcmp(p->container, pairs[i].container))
+            continue;
+        int video_ok = !strcmp(p->video.codec, pairs[i].video);
+        if (video_ok && !strcmp(p->audio.codec, pairs[i].audio))
+            return 0;
+        char where[600];
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"container\": \"%s\" carries %s video and %s audio, not %s",
+                       cl_json_where(doc, video_ok ? "/audio/codec" : "/video/codec", where, sizeof(where)),
+                       p->container, pairs[i].video, pairs[i].audio,
+                       video_ok ? p->audio.codec : p->video.codec);
+    }
+    return 0;
+}
+
 int cl_preset_load_file(clipline_context *c, const char *path, cl_preset *p)
 {
     memset(p, 0, sizeof(*p));
@@ -236,6 +262,8 @@ int cl_preset_load_file(clipline_context *c, const char *path, cl_preset *p)
                                   : "an \"hls\" preset needs \"rungs\", the MP4 presets of its ladder");
         goto end;
     }
+    if ((ret = check_codecs(c, &doc, p)) < 0)
+        goto end;
     json_object_set_new(merged, "name", json_string(p->name));
     p->normalized = merged;
     merged = NULL;

@@ -6,6 +6,8 @@
 #ifndef CL_PRESET_H
 #define CL_PRESET_H
 
+#include <string.h>
+
 #include <jansson.h>
 
 #include "../core/internal.h"
@@ -22,6 +24,7 @@ typedef struct cl_video_preset {
     int maxrate_kbps, bufsize_kbps;
     double keyint_s;
     char x264_params[256];
+    int av1_preset; /* libsvtav1: 0 (slowest) .. 13 (fastest) */
 } cl_video_preset;
 
 typedef struct cl_audio_preset {
@@ -41,7 +44,7 @@ typedef struct cl_audio_preset {
 typedef struct cl_preset {
     char name[64];
     char description[256];
-    char container[16]; /* "mp4", or "hls" for a ladder of other presets */
+    char container[16]; /* "mp4", "webm", or "hls" for a ladder of MP4 presets */
     int faststart;
     char rungs[CL_PRESET_MAX_RUNGS][64]; /* hls: the MP4 presets of the ladder */
     int nb_rungs;
@@ -50,6 +53,12 @@ typedef struct cl_preset {
     cl_audio_preset audio;
     json_t *normalized; /* every key after layering, for fingerprints and `show` */
 } cl_preset;
+
+/* A preset that makes one file (MP4 or WebM), as opposed to an HLS ladder. */
+static inline int cl_preset_is_file(const cl_preset *p)
+{
+    return !strcmp(p->container, "mp4") || !strcmp(p->container, "webm");
+}
 
 /* Loads preset `name` from the context's preset folder. */
 int cl_preset_load(clipline_context *c, const char *name, cl_preset *p);

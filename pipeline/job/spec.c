@@ -291,17 +291,18 @@ static int load_ladder(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *
     }
     for (int r = 0; job->hls && r < job->hls->nb_rungs; r++) {
         const char *name = job->hls->rungs[r];
-        int listed = 0;
+        const cl_preset *rung = NULL;
         for (int i = 0; i < job->nb_presets; i++)
-            listed |= !strcmp(job->presets[i].name, name);
-        if (listed)
-            continue;
-        int ret = cl_preset_load(c, name, &job->ladder_extra[job->nb_ladder_extra]);
-        if (ret < 0)
-            return ret;
-        job->nb_ladder_extra++;
-        if (strcmp(job->ladder_extra[job->nb_ladder_extra - 1].container, "mp4"))
-            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "preset \"%s\": rung \"%s\" is not an MP4 preset",
+            if (!strcmp(job->presets[i].name, name))
+                rung = &job->presets[i];
+        if (!rung) {
+            int ret = cl_preset_load(c, name, &job->ladder_extra[job->nb_ladder_extra]);
+            if (ret < 0)
+                return ret;
+            rung = &job->ladder_extra[job->nb_ladder_extra++];
+        }
+        if (strcmp(rung->container, "mp4"))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "preset \"%s\": rung \"%s\" is not an MP4 preset (HLS carries H.264 and AAC)",
                            job->hls->name, name);
     }
     return 0;
@@ -332,18 +333,18 @@ static int load_subtitles(clipline_context *c, const cl_jsondoc *doc, cl_job_spe
         snprintf(job->burn_langs[job->nb_burn_langs++], sizeof(job->burn_langs[0]), "%s", l);
     }
     for (int p = 0; !presets && p < job->nb_presets && job->nb_burn_presets < 16; p++)
-        if (!strcmp(job->presets[p].container, "mp4")) /* default: every MP4 preset */
+        if (cl_preset_is_file(&job->presets[p])) /* default: every MP4 or WebM preset */
             job->burn_presets[job->nb_burn_presets++] = &job->presets[p];
     json_array_foreach(presets, i, v) {
         snprintf(ptr, sizeof(ptr), "/subtitles/burn_in/presets/%zu", i);
         const cl_preset *found = NULL;
         for (int p = 0; p < job->nb_presets; p++)
             if (json_is_string(v) && !strcmp(job->presets[p].name, json_string_value(v)) &&
-                !strcmp(job->presets[p].container, "mp4"))
+                cl_preset_is_file(&job->presets[p]))
                 found = &job->presets[p];
         if (!found || job->nb_burn_presets == 16)
             return cl_fail(c, CLIPLINE_ERROR_CONFIG,
-                           "%s: burn_in presets must be MP4 presets the job lists in \"presets\"",
+                           "%s: burn_in presets must be MP4 or WebM presets the job lists in \"presets\"",
                            cl_json_where(doc, ptr, where, sizeof(where)));
         job->burn_presets[job->nb_burn_presets++] = found;
     }

@@ -1,6 +1,6 @@
 /*
  * hls.c: the HLS master playlist of a clip's ladder. Each rendition's media
- * playlist (index.m3u8, fMP4 segments) is written by FFmpeg's HLS muxer;
+ * playlist (index.m3u8, fMP4 segments) is written by segmenter.c;
  * this file reads them back for the peak segment bit rate and writes the
  * master with BANDWIDTH, RESOLUTION, CODECS and FRAME-RATE.
  */

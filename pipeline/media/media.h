@@ -15,6 +15,7 @@ int cl_media_probe(clipline_context *c, const char *path, clipline_media_info **
 
 /* ---- one clip, several renditions from one decode (transcode.c) ---- */
 typedef struct cl_video_target {
+    char codec[16];      /* "libx264" or "libsvtav1" */
     int max_width, max_height;
     char profile[16], level[8], pix_fmt[16];
     int crf;
@@ -22,10 +23,13 @@ typedef struct cl_video_target {
     int maxrate_kbps, bufsize_kbps;
     double keyint_s;
     char x264_params[256];
+    int av1_preset;      /* libsvtav1's speed, 0..13 */
 } cl_video_target;
 
+/* The clip's sound, shared by every rendition; each rendition names its
+ * encoder (cl_rendition_req), and each distinct encoder runs once. */
 typedef struct cl_audio_target {
-    int bitrate_kbps, sample_rate, channels;
+    int sample_rate, channels;
     int silence_if_missing;     /* no audio in the source: 1 add a silent track, 0 none */
     int loudness;               /* 1: two-pass EBU R128 to target_lufs, true peak <= max_tp */
     double target_lufs, max_true_peak_db;
@@ -34,13 +38,16 @@ typedef struct cl_audio_target {
 
 struct clsub_track;
 
-/* One encoded video rung, written to an MP4 file and/or an HLS rendition,
- * optionally with subtitles burned in. */
+/* One encoded video rung, written to an MP4 or WebM file and/or an HLS
+ * rendition, optionally with subtitles burned in. */
 typedef struct cl_rendition_req {
-    const char *out_path;       /* MP4 to write, or NULL */
+    const char *out_path;       /* file to write, or NULL */
+    const char *container;      /* its muxer: "mp4" or "webm" */
     const char *hls_dir;        /* folder for index.m3u8, init.mp4, seg-N.m4s, or NULL */
     double hls_segment_s;
     cl_video_target video;
+    char audio_codec[16];       /* "aac" or "libopus" */
+    int audio_bitrate_kbps;
     int faststart;
     const struct clsub_track *burn; /* on the clip's timeline, or NULL */
     const char *burn_lang;
@@ -99,7 +106,8 @@ typedef struct cl_verify_req {
     double expect_duration_s; /* <= 0: not checked */
     int max_width, max_height;
     int expect_audio;
-    char level[8];
+    int webm;             /* AV1 and Opus in WebM, else H.264 and AAC in MP4 */
+    char level[8];        /* H.264 level cap */
 } cl_verify_req;
 
 /* Reopens a finished MP4 and checks the web contract; fails with

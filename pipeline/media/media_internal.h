@@ -28,12 +28,23 @@ typedef struct cl_picture_props {
  * players assume: BT.709 for HD (720 lines or more), BT.601 below. */
 const char *cl_source_matrix(enum AVColorSpace cs, int height);
 
+/* segmenter.c: an HLS rendition (fMP4 segments cut at keyframes, playlist). */
+typedef struct cl_segmenter cl_segmenter;
+int cl_segmenter_open(cl_segmenter **s, const char *dir, double target_s,
+                      const AVCodecContext *venc, const AVCodecContext *aenc);
+/* Packets in their encoder's time base; audio is copied and held until its segment. */
+int cl_segmenter_write(cl_segmenter *s, const AVPacket *pkt, int video);
+int cl_segmenter_finish(cl_segmenter *s); /* last segment, then index.m3u8 */
+int cl_segmenter_segments(const cl_segmenter *s);
+void cl_segmenter_free(cl_segmenter **s);
+
 typedef struct cl_rendition {
     clipline_context *c;
     const char *label;
     cl_rendition_req *req;
     cl_picture_props in;
     AVCodecContext *aenc_params; /* the shared audio encoder (parameters only), or NULL */
+    int aout;                    /* which of the clip's audio encoders */
     int threads;                 /* x264 threads */
     int sliced;                  /* as slice threads (no extra frame buffers) */
     cl_queue queue;
@@ -42,8 +53,9 @@ typedef struct cl_rendition {
     AVFilterGraph *graph;
     AVFilterContext *src, *sink;
     AVCodecContext *venc;
-    AVFormatContext *mp4, *hls;
-    AVStream *mp4_v, *mp4_a, *hls_v, *hls_a;
+    AVFormatContext *file; /* the MP4 or WebM file */
+    AVStream *file_v, *file_a;
+    cl_segmenter *hls;
     AVFrame *filt;
     AVPacket *pkt;
     struct clsub_renderer *burn; /* libass, at the output size */

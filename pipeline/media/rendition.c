@@ -1,7 +1,8 @@
 /*
  * rendition.c: one rung of the ladder on its own thread: the frames the
- * decode thread queued are scaled, encoded with x264 and muxed, with the
- * shared audio packets, into an MP4 file and/or an HLS (fMP4) rendition.
+ * decode thread queued are scaled, encoded (x264, or SVT-AV1) and muxed, with
+ * the shared audio packets, into an MP4 (or WebM) file and/or an HLS (fMP4) rendition
+ * (segmenter.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -97,12 +98,60 @@ static int burn(cl_rendition *r, AVFrame *f)
     return 0;
 }
 
+/* x264's options: CRF under a VBV cap, fixed GOPs without scene cuts. */
+static void x264_options(const cl_video_target *v, AVDictionary **o)
+{
+    char crf[16], params[320];
+    snprintf(crf, sizeof(crf), "%d", v->crf);
+    snprintf(params, sizeof(params), "scenecut=0:open-gop=0%s%s", v->x264_params[0] ? ":" : "",
+             v->x264_params);
+    av_dict_set(o, "preset", v->x264_preset, 0);
+    av_dict_set(o, "crf", crf, 0);
+    av_dict_set(o, "profile", v->profile, 0);
+    av_dict_set(o, "level", v->level, 0);
+    av_dict_set(o, "x264-params", params, 0);
+    if (v->tune[0])
+        av_dict_set(o, "tune", v->tune, 0);
+}
+
+/* SVT-AV1's options: CRF at a speed preset; its keyframes come from the
+ * GOP size alone (scene detection is off by default). */
+static void svtav1_options(const cl_video_target *v, AVDictionary **o)
+{
+    char crf[16], preset[16];
+    snprintf(crf, sizeof(crf), "%d", v->crf);
+    snprintf(preset, sizeof(preset), "%d", v->av1_preset);
+    av_dict_set(o, "crf", crf, 0);
+    av_dict_set(o, "preset", preset, 0);
+}
+
+/* RFC 6381 codecs string for HLS: avc1.PPCCLL (from the SPS) + AAC-LC */
+static void codecs_string(cl_rendition *r)
+{
+    const AVCodecContext *e = r->venc;
+    const uint8_t *x = e->extradata, *sps = NULL;
+    if (e->codec_id != AV_CODEC_ID_H264)
+        return;
+    if (e->extradata_size >= 8 && x[0] == 1) /* avcC */
+        sps = x + 1;
+    for (int i = 0; !sps && i + 6 < e->extradata_size; i++) /* Annex B: 00 00 01 67 */
+        if (!x[i] && !x[i + 1] && x[i + 2] == 1 && (x[i + 3] & 0x1f) == 7)
+            sps = x + i + 4;
+    if (sps)
+        snprintf(r->req->codecs, sizeof(r->req->codecs), "avc1.%02x%02x%02x%s", sps[0], sps[1],
+                 sps[2], r->aenc_params ? ",mp4a.40.2" : "");
+}
+
 static int open_encoder(cl_rendition *r)
 {
     const cl_video_target *v = &r->req->video;
-    const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
-    if (!codec)
-        return r_fail(r, CLIPLINE_ERROR_ENCODE, AVERROR_ENCODER_NOT_FOUND, "no libx264 encoder");
+    const char *name = v->codec[0] ? v->codec : "libx264";
+    const AVCodec *codec = avcodec_find_encoder_by_name(name);
+    char what[64];
+    if (!codec) {
+        snprintf(what, sizeof(what), "no %s encoder in this FFmpeg", name);
+        return r_fail(r, CLIPLINE_ERROR_ENCODE, AVERROR_ENCODER_NOT_FOUND, what);
+    }
     AVCodecContext *e = r->venc = avcodec_alloc_context3(codec);
     if (!e)
         return AVERROR(ENOMEM);
@@ -128,94 +177,63 @@ static int open_encoder(cl_rendition *r)
         e->thread_type = FF_THREAD_SLICE;
     e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     AVDictionary *o = NULL;
-    char crf[16], params[320];
-    snprintf(crf, sizeof(crf), "%d", v->crf);
-    snprintf(params, sizeof(params), "scenecut=0:open-gop=0%s%s", v->x264_params[0] ? ":" : "",
-             v->x264_params);
-    av_dict_set(&o, "preset", v->x264_preset, 0);
-    av_dict_set(&o, "crf", crf, 0);
-    av_dict_set(&o, "profile", v->profile, 0);
-    av_dict_set(&o, "level", v->level, 0);
-    av_dict_set(&o, "x264-params", params, 0);
-    if (v->tune[0])
-        av_dict_set(&o, "tune", v->tune, 0);
+    if (codec->id == AV_CODEC_ID_AV1)
+        svtav1_options(v, &o);
+    else
+        x264_options(v, &o);
     int ret = avcodec_open2(e, codec, &o);
     const AVDictionaryEntry *left = av_dict_get(o, "", NULL, AV_DICT_IGNORE_SUFFIX);
     if (ret >= 0 && left) {
-        snprintf(r->detail, sizeof(r->detail), "%s: x264 did not accept option %s=%s", r->label,
+        snprintf(r->detail, sizeof(r->detail), "%s: %s did not accept option %s=%s", r->label, name,
                  left->key, left->value);
         r->err = ret = CLIPLINE_ERROR_CONFIG;
     }
     av_dict_free(&o);
-    if (ret < 0)
-        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot open x264");
-    /* RFC 6381 codecs string for HLS: avc1.PPCCLL (from the SPS) + AAC-LC */
-    const uint8_t *x = e->extradata, *sps = NULL;
-    if (e->extradata_size >= 8 && x[0] == 1) /* avcC */
-        sps = x + 1;
-    for (int i = 0; !sps && i + 6 < e->extradata_size; i++) /* Annex B: 00 00 01 67 */
-        if (!x[i] && !x[i + 1] && x[i + 2] == 1 && (x[i + 3] & 0x1f) == 7)
-            sps = x + i + 4;
-    if (sps)
-        snprintf(r->req->codecs, sizeof(r->req->codecs), "avc1.%02x%02x%02x%s", sps[0], sps[1],
-                 sps[2], r->aenc_params ? ",mp4a.40.2" : "");
+    if (ret < 0) {
+        snprintf(what, sizeof(what), "cannot open %s", name);
+        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, what);
+    }
+    codecs_string(r);
     return 0;
 }
 
-static int add_streams(cl_rendition *r, AVFormatContext *f, AVStream **vs, AVStream **as)
+static int add_streams(cl_rendition *r, AVFormatContext *f)
 {
-    *vs = avformat_new_stream(f, NULL);
-    if (!*vs || avcodec_parameters_from_context((*vs)->codecpar, r->venc) < 0)
+    r->file_v = avformat_new_stream(f, NULL);
+    if (!r->file_v || avcodec_parameters_from_context(r->file_v->codecpar, r->venc) < 0)
         return AVERROR(ENOMEM);
-    (*vs)->time_base = r->venc->time_base;
-    (*vs)->sample_aspect_ratio = r->venc->sample_aspect_ratio;
+    r->file_v->time_base = r->venc->time_base;
+    r->file_v->sample_aspect_ratio = r->venc->sample_aspect_ratio;
     if (!r->aenc_params)
         return 0;
-    *as = avformat_new_stream(f, NULL);
-    if (!*as || avcodec_parameters_from_context((*as)->codecpar, r->aenc_params) < 0)
+    r->file_a = avformat_new_stream(f, NULL);
+    if (!r->file_a || avcodec_parameters_from_context(r->file_a->codecpar, r->aenc_params) < 0)
         return AVERROR(ENOMEM);
-    (*as)->time_base = r->aenc_params->time_base;
+    r->file_a->time_base = r->aenc_params->time_base;
     return 0;
 }
 
-static int open_mp4(cl_rendition *r)
+static int open_file(cl_rendition *r)
 {
-    int ret = avformat_alloc_output_context2(&r->mp4, NULL, "mp4", r->req->out_path);
-    if (ret < 0 || (ret = add_streams(r, r->mp4, &r->mp4_v, &r->mp4_a)) < 0)
-        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot create the MP4 muxer");
-    if ((ret = avio_open(&r->mp4->pb, r->req->out_path, AVIO_FLAG_WRITE)) < 0)
-        return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot create the MP4 file");
+    const char *container = r->req->container ? r->req->container : "mp4";
+    int ret = avformat_alloc_output_context2(&r->file, NULL, container, r->req->out_path);
+    if (ret < 0 || (ret = add_streams(r, r->file)) < 0)
+        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot create the muxer");
+    if ((ret = avio_open(&r->file->pb, r->req->out_path, AVIO_FLAG_WRITE)) < 0)
+        return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot create the output file");
     AVDictionary *o = NULL;
-    if (r->req->faststart)
+    if (r->req->faststart && !strcmp(container, "mp4"))
         av_dict_set(&o, "movflags", "+faststart", 0);
-    ret = avformat_write_header(r->mp4, &o);
+    ret = avformat_write_header(r->file, &o);
     av_dict_free(&o);
     if (ret < 0)
-        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot write the MP4 header");
+        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot write the file header");
     return 0;
 }
 
 static int open_hls(cl_rendition *r)
 {
-    char playlist[4200], segs[4200], hls_time[32];
-    snprintf(playlist, sizeof(playlist), "%s/index.m3u8", r->req->hls_dir);
-    snprintf(segs, sizeof(segs), "%s/seg-%%05d.m4s", r->req->hls_dir);
-    snprintf(hls_time, sizeof(hls_time), "%g", r->req->hls_segment_s);
-    int ret = avformat_alloc_output_context2(&r->hls, NULL, "hls", playlist);
-    if (ret < 0 || (ret = add_streams(r, r->hls, &r->hls_v, &r->hls_a)) < 0)
-        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot create the HLS muxer");
-    AVDictionary *o = NULL;
-    av_dict_set(&o, "hls_time", hls_time, 0);
-    av_dict_set(&o, "hls_playlist_type", "vod", 0);
-    av_dict_set(&o, "hls_segment_type", "fmp4", 0);
-    av_dict_set(&o, "hls_fmp4_init_filename", "init.mp4", 0);
-    av_dict_set(&o, "hls_segment_filename", segs, 0);
-    av_dict_set(&o, "hls_flags", "independent_segments", 0);
-    ret = avformat_write_header(r->hls, &o);
-    const AVDictionaryEntry *left = av_dict_get(o, "", NULL, AV_DICT_IGNORE_SUFFIX);
-    av_dict_free(&o);
-    if (ret >= 0 && left)
-        ret = AVERROR_OPTION_NOT_FOUND;
+    int ret = cl_segmenter_open(&r->hls, r->req->hls_dir, r->req->hls_segment_s, r->venc, r->aenc_params);
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot start the HLS rendition");
     return 0;
@@ -233,30 +251,24 @@ int cl_rendition_open(cl_rendition *r)
         return ret;
     if (r->req->burn && (ret = open_burn(r)) < 0)
         return ret;
-    if (r->req->out_path && (ret = open_mp4(r)) < 0)
+    if (r->req->out_path && (ret = open_file(r)) < 0)
         return ret;
     if (r->req->hls_dir && (ret = open_hls(r)) < 0)
         return ret;
     return 0;
 }
 
-/* Writes a packet to the MP4 and the HLS muxers (whichever exist). */
+/* Writes a packet to the file and the HLS rendition (whichever exist). */
 static int write_both(cl_rendition *r, AVPacket *pkt, AVRational tb, int video)
 {
-    AVFormatContext *fs[2] = { r->mp4, r->hls };
-    AVStream *ss[2] = { video ? r->mp4_v : r->mp4_a, video ? r->hls_v : r->hls_a };
-    for (int i = 0; i < 2; i++) {
-        if (!fs[i])
-            continue;
-        AVPacket *p = (i == 0 && r->hls) ? av_packet_clone(pkt) : pkt;
-        if (!p)
-            return AVERROR(ENOMEM);
-        av_packet_rescale_ts(p, tb, ss[i]->time_base);
-        p->stream_index = ss[i]->index;
-        int ret = av_interleaved_write_frame(fs[i], p);
-        if (p != pkt)
-            av_packet_free(&p);
-        if (ret < 0)
+    int ret = 0;
+    if (r->hls && (ret = cl_segmenter_write(r->hls, pkt, video)) < 0)
+        return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot write the HLS rendition");
+    if (r->file) {
+        AVStream *st = video ? r->file_v : r->file_a;
+        av_packet_rescale_ts(pkt, tb, st->time_base);
+        pkt->stream_index = st->index;
+        if ((ret = av_interleaved_write_frame(r->file, pkt)) < 0)
             return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot write the output");
     }
     av_packet_unref(pkt);
@@ -305,12 +317,15 @@ static int drain(cl_rendition *r)
 static int finish(cl_rendition *r)
 {
     int ret;
-    if (r->mp4) {
-        if ((ret = av_write_trailer(r->mp4)) < 0 || (ret = avio_closep(&r->mp4->pb)) < 0)
-            return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the MP4");
+    if (r->file) {
+        if ((ret = av_write_trailer(r->file)) < 0 || (ret = avio_closep(&r->file->pb)) < 0)
+            return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the file");
     }
-    if (r->hls && (ret = av_write_trailer(r->hls)) < 0)
-        return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the HLS rendition");
+    if (r->hls) {
+        if ((ret = cl_segmenter_finish(r->hls)) < 0)
+            return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the HLS rendition");
+        r->req->hls_segments = cl_segmenter_segments(r->hls);
+    }
     r->req->out_duration_s = r->frames / av_q2d(r->in.frame_rate);
     return 0;
 }
@@ -374,15 +389,12 @@ void cl_rendition_close(cl_rendition *r)
     cl_queue_uninit(&r->queue);
     avfilter_graph_free(&r->graph);
     avcodec_free_context(&r->venc);
-    if (r->mp4) {
-        avio_closep(&r->mp4->pb);
-        avformat_free_context(r->mp4);
-        r->mp4 = NULL;
+    if (r->file) {
+        avio_closep(&r->file->pb);
+        avformat_free_context(r->file);
+        r->file = NULL;
     }
-    if (r->hls) {
-        avformat_free_context(r->hls);
-        r->hls = NULL;
-    }
+    cl_segmenter_free(&r->hls);
     av_frame_free(&r->filt);
     av_packet_free(&r->pkt);
     clsub_render_close(&r->burn);

@@ -6,8 +6,9 @@
  *              ├─► queue ─► rendition thread: scale ─► x264 ─► MP4 / HLS   (rendition.c)
  *              ├─► queue ─► rendition thread ...
  *              └─► poster candidates                                        (poster.c)
- *   demux ─► decode audio ─► trim, gain (loudness.c), 48 kHz stereo ─► AAC, once
- *              └─► the same packets into every rendition's queue
+ *   demux ─► decode audio ─► trim, gain (loudness.c), 48 kHz stereo, once
+ *              ├─► AAC, once ─► the same packets into the queue of every rendition
+ *              └─► Opus, once ─►   that uses that encoder (an encoder per codec and rate)
  *
  * The source is seeked to the keyframe before `in`; frames before `in` are
  * dropped after decoding; the outputs' timestamps start at zero.
@@ -21,11 +22,27 @@
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
+#include <libavutil/audio_fifo.h>
 #include <libavutil/cpu.h>
 #include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 
 #include "media_internal.h"
+
+/* An audio encoder and the samples waiting for a full frame of it. */
+typedef struct audio_out {
+    char codec[16];
+    int bitrate_kbps;
+    AVCodecContext *enc;
+    AVAudioFifo *fifo; /* in the encoder's sample format */
+    int64_t next_pts;  /* of the fifo's first sample, in samples */
+} audio_out;
+#define MAX_AUDIO_OUTS 4
+
+typedef struct pending_packet {
+    int aout;
+    AVPacket *pkt;
+} pending_packet;
 
 typedef struct transcoder {
     clipline_context *c;
@@ -43,14 +60,15 @@ typedef struct transcoder {
     AVFilterGraph *pgraph;
     AVFilterContext *psrc, *psink;
     int64_t frames_out;
-    /* audio: encoded once */
+    /* audio: filtered once, then each distinct encoder once */
     AVFilterGraph *agraph;
     AVFilterContext *asrc, *asink;
-    AVCodecContext *aenc;
+    audio_out aout[MAX_AUDIO_OUTS];
+    int nb_aout;
     int silent; /* no audio in the source: a silent track is generated */
     int64_t silent_samples;
-    int audio_flushed;           /* the AAC encoder has been sent its end */
-    AVPacket **pending;          /* audio packets queued before the renditions started */
+    int audio_flushed;           /* the encoders have been sent their end */
+    pending_packet *pending;     /* audio packets made before the renditions started */
     int nb_pending;
     cl_rendition *r;
     int nb_r, started;
@@ -215,43 +233,82 @@ static int audio_graph(transcoder *t)
     return cl_build_graph(&t->agraph, &t->asrc, &t->asink, "abuffer", args, chain, "abuffersink");
 }
 
-static int audio_encoder(transcoder *t)
+/* The encoder of `codec` at `kbps`: the graph gives planar float, which AAC
+ * takes as it is and Opus interleaved. */
+static int open_audio_out(transcoder *t, audio_out *o)
 {
     const cl_audio_target *a = &t->req->audio;
-    const AVCodec *codec = avcodec_find_encoder_by_name("aac");
+    const AVCodec *codec = avcodec_find_encoder_by_name(o->codec);
     if (!codec)
-        return cl_fail(t->c, CLIPLINE_ERROR_ENCODE, "this FFmpeg has no AAC encoder");
-    AVCodecContext *e = t->aenc = avcodec_alloc_context3(codec);
+        return cl_fail(t->c, CLIPLINE_ERROR_ENCODE, "this FFmpeg has no %s encoder", o->codec);
+    AVCodecContext *e = o->enc = avcodec_alloc_context3(codec);
     if (!e)
         return AVERROR(ENOMEM);
     e->sample_rate = a->sample_rate;
-    e->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    e->sample_fmt = AV_SAMPLE_FMT_NONE;
+    for (const enum AVSampleFormat *f = codec->sample_fmts; f && *f != AV_SAMPLE_FMT_NONE; f++)
+        if ((*f == AV_SAMPLE_FMT_FLTP || *f == AV_SAMPLE_FMT_FLT) && e->sample_fmt == AV_SAMPLE_FMT_NONE)
+            e->sample_fmt = *f;
+    if (e->sample_fmt == AV_SAMPLE_FMT_NONE)
+        return cl_fail(t->c, CLIPLINE_ERROR_ENCODE, "the %s encoder takes no float samples", o->codec);
     av_channel_layout_default(&e->ch_layout, a->channels);
-    e->bit_rate = (int64_t)a->bitrate_kbps * 1000;
+    e->bit_rate = (int64_t)o->bitrate_kbps * 1000;
     e->time_base = (AVRational){ 1, a->sample_rate };
-    e->profile = FF_PROFILE_AAC_LOW;
+    if (codec->id == AV_CODEC_ID_AAC)
+        e->profile = FF_PROFILE_AAC_LOW;
     e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     int ret = avcodec_open2(e, codec, NULL);
     if (ret < 0)
-        return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot open the AAC encoder");
-    av_buffersink_set_frame_size(t->asink, (unsigned)e->frame_size);
+        return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot open the audio encoder");
+    if (e->frame_size <= 0)
+        e->frame_size = 1024;
+    if (!(o->fifo = av_audio_fifo_alloc(e->sample_fmt, a->channels, 2 * e->frame_size)))
+        return AVERROR(ENOMEM);
     return 0;
 }
 
-/* An encoded audio packet for every rendition (kept aside until they run). */
-static int give_audio(transcoder *t, AVPacket *pkt)
+/* One encoder per distinct (codec, bit rate) among the renditions. */
+static int audio_encoders(transcoder *t)
+{
+    for (int i = 0; i < t->nb_r; i++) {
+        const cl_rendition_req *q = t->r[i].req;
+        int k = 0;
+        while (k < t->nb_aout && (strcmp(t->aout[k].codec, q->audio_codec) ||
+                                  t->aout[k].bitrate_kbps != q->audio_bitrate_kbps))
+            k++;
+        if (k == t->nb_aout) {
+            if (k == MAX_AUDIO_OUTS)
+                return cl_fail(t->c, CLIPLINE_ERROR_CONFIG, "%s: more than %d audio encodings in one clip",
+                               t->req->label, MAX_AUDIO_OUTS);
+            audio_out *o = &t->aout[t->nb_aout++];
+            snprintf(o->codec, sizeof(o->codec), "%s", q->audio_codec[0] ? q->audio_codec : "aac");
+            o->bitrate_kbps = q->audio_bitrate_kbps > 0 ? q->audio_bitrate_kbps : 128;
+            int ret = open_audio_out(t, o);
+            if (ret < 0)
+                return ret;
+        }
+        t->r[i].aout = k;
+    }
+    return 0;
+}
+
+/* An encoded audio packet for the renditions of encoder k (kept aside
+ * until they run). */
+static int give_audio(transcoder *t, int k, AVPacket *pkt)
 {
     if (!t->started) {
-        AVPacket **p = realloc(t->pending, (size_t)(t->nb_pending + 1) * sizeof(*p));
+        pending_packet *p = realloc(t->pending, (size_t)(t->nb_pending + 1) * sizeof(*p));
         if (!p)
             return AVERROR(ENOMEM);
         t->pending = p;
-        if (!(p[t->nb_pending] = av_packet_clone(pkt)))
+        if (!(p[t->nb_pending].pkt = av_packet_clone(pkt)))
             return AVERROR(ENOMEM);
-        t->nb_pending++;
+        p[t->nb_pending++].aout = k;
         return 0;
     }
     for (int i = 0; i < t->nb_r; i++) {
+        if (t->r[i].aout != k)
+            continue;
         cl_qitem it = { .kind = CL_Q_AUDIO, .pkt = av_packet_clone(pkt) };
         if (!it.pkt)
             return AVERROR(ENOMEM);
@@ -261,18 +318,98 @@ static int give_audio(transcoder *t, AVPacket *pkt)
     return 0;
 }
 
-static int encode_audio(transcoder *t, AVFrame *f)
+static int send_audio(transcoder *t, int k, AVFrame *f)
 {
-    int ret = avcodec_send_frame(t->aenc, f);
+    audio_out *o = &t->aout[k];
+    int ret = avcodec_send_frame(o->enc, f);
     if (ret < 0)
-        return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "the AAC encoder refused a frame");
-    while ((ret = avcodec_receive_packet(t->aenc, t->apkt)) >= 0) {
-        ret = give_audio(t, t->apkt);
+        return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "the audio encoder refused a frame");
+    while ((ret = avcodec_receive_packet(o->enc, t->apkt)) >= 0) {
+        ret = give_audio(t, k, t->apkt);
         av_packet_unref(t->apkt);
         if (ret < 0)
             return ret;
     }
-    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "AAC encoding failed");
+    return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? 0 : tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "audio encoding failed");
+}
+
+/* Encodes the fifo's whole frames; at the end (`last`) also what is left,
+ * padded with silence if the encoder wants whole frames, then flushes. */
+static int encode_fifo(transcoder *t, int k, int last)
+{
+    audio_out *o = &t->aout[k];
+    int fs = o->enc->frame_size, ret = 0;
+    while (ret >= 0 && (av_audio_fifo_size(o->fifo) >= fs || (last && av_audio_fifo_size(o->fifo) > 0))) {
+        int n = FFMIN(fs, av_audio_fifo_size(o->fifo));
+        AVFrame *f = av_frame_alloc();
+        if (!f)
+            return AVERROR(ENOMEM);
+        f->format = o->enc->sample_fmt;
+        f->sample_rate = o->enc->sample_rate;
+        f->nb_samples = (o->enc->codec->capabilities & AV_CODEC_CAP_SMALL_LAST_FRAME) ? n : fs;
+        if ((ret = av_channel_layout_copy(&f->ch_layout, &o->enc->ch_layout)) >= 0 &&
+            (ret = av_frame_get_buffer(f, 0)) >= 0) {
+            if (n < f->nb_samples)
+                av_samples_set_silence(f->extended_data, n, f->nb_samples - n,
+                                       f->ch_layout.nb_channels, f->format);
+            if (av_audio_fifo_read(o->fifo, (void **)f->extended_data, n) != n)
+                ret = AVERROR(EIO);
+            f->pts = o->next_pts;
+            o->next_pts += n;
+            if (ret >= 0)
+                ret = send_audio(t, k, f);
+        }
+        av_frame_free(&f);
+    }
+    if (ret >= 0 && last)
+        ret = send_audio(t, k, NULL);
+    return ret;
+}
+
+/* A filtered frame (planar float) into every encoder's fifo; NULL: the end.
+ * A gap in the timestamps is filled with silence, so nothing drifts. */
+static int encode_audio(transcoder *t, AVFrame *f)
+{
+    for (int k = 0; k < t->nb_aout; k++) {
+        audio_out *o = &t->aout[k];
+        int ret;
+        if (f) {
+            int64_t expected = o->next_pts + av_audio_fifo_size(o->fifo);
+            int64_t pts = f->pts == AV_NOPTS_VALUE ? expected
+                          : av_rescale_q(f->pts, av_buffersink_get_time_base(t->asink), o->enc->time_base);
+            int64_t gap = pts - expected;
+            if (gap > 0 && gap <= 10LL * o->enc->sample_rate) {
+                uint8_t **z = NULL;
+                if ((ret = av_samples_alloc_array_and_samples(&z, NULL, f->ch_layout.nb_channels, (int)gap,
+                                                              o->enc->sample_fmt, 0)) < 0)
+                    return ret;
+                av_samples_set_silence(z, 0, (int)gap, f->ch_layout.nb_channels, o->enc->sample_fmt);
+                ret = av_audio_fifo_write(o->fifo, (void **)z, (int)gap);
+                av_freep(&z[0]);
+                av_freep(&z);
+                if (ret < 0)
+                    return ret;
+            }
+            if (o->enc->sample_fmt == AV_SAMPLE_FMT_FLTP) {
+                ret = av_audio_fifo_write(o->fifo, (void **)f->extended_data, f->nb_samples);
+            } else { /* interleave */
+                int ch = f->ch_layout.nb_channels;
+                float *buf = av_malloc((size_t)f->nb_samples * ch * sizeof(float));
+                if (!buf)
+                    return AVERROR(ENOMEM);
+                for (int i = 0; i < f->nb_samples; i++)
+                    for (int c = 0; c < ch; c++)
+                        buf[i * ch + c] = ((const float *)f->extended_data[c])[i];
+                ret = av_audio_fifo_write(o->fifo, (void **)&buf, f->nb_samples);
+                av_free(buf);
+            }
+            if (ret < 0)
+                return ret;
+        }
+        if ((ret = encode_fifo(t, k, !f)) < 0)
+            return ret;
+    }
+    return 0;
 }
 
 /* Samples of audio that go with the video pushed so far. */
@@ -380,7 +517,7 @@ static int start_renditions(transcoder *t)
         r->c = t->c;
         r->label = t->req->label;
         r->in = p;
-        r->aenc_params = t->aenc;
+        r->aenc_params = t->nb_aout ? t->aout[r->aout].enc : NULL;
         r->threads = threads;
         if (t->nb_r >= cores && i == largest_rung(t, &p)) {
             /* the largest rung sets the pace: sliced threads, which add no
@@ -396,8 +533,8 @@ static int start_renditions(transcoder *t)
     }
     t->started = 1;
     for (int i = 0; i < t->nb_pending; i++) {
-        int ret = give_audio(t, t->pending[i]);
-        av_packet_free(&t->pending[i]);
+        int ret = give_audio(t, t->pending[i].aout, t->pending[i].pkt);
+        av_packet_free(&t->pending[i].pkt);
         if (ret < 0)
             return ret;
     }
@@ -594,12 +731,15 @@ static void cleanup(transcoder *t)
         cl_rendition_close(&t->r[i]);
     free(t->r);
     for (int i = 0; i < t->nb_pending; i++)
-        av_packet_free(&t->pending[i]);
+        av_packet_free(&t->pending[i].pkt);
     free(t->pending);
     cl_poster_uninit(&t->poster);
     avfilter_graph_free(&t->pgraph);
     avfilter_graph_free(&t->agraph);
-    avcodec_free_context(&t->aenc);
+    for (int k = 0; k < t->nb_aout; k++) {
+        avcodec_free_context(&t->aout[k].enc);
+        av_audio_fifo_free(t->aout[k].fifo);
+    }
     avcodec_free_context(&t->vdec);
     avcodec_free_context(&t->adec);
     avformat_close_input(&t->in);
@@ -657,7 +797,7 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
         ret = tc_fail(&t, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the audio filters");
         goto end;
     }
-    if (!t.audio_done && (ret = audio_encoder(&t)) < 0)
+    if (!t.audio_done && (ret = audio_encoders(&t)) < 0)
         goto end;
     req->report.has_audio = !t.audio_done || t.silent;
     ret = run_loop(&t);

@@ -142,15 +142,20 @@ int cl_media_verify(clipline_context *c, const cl_verify_req *v)
     if (v->hls && (ret = verify_playlist(c, v, &hls_total)) < 0)
         goto end; /* again, for the total; cheap */
     int moov_ok = 0;
-    if (!v->hls)
+    if (!v->hls && !v->webm)
         CHECK(moov_first(v->path, &moov_ok) >= 0 && moov_ok, "the moov atom is not before mdat");
     int vi = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     int ai = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
     CHECK(vi >= 0, "no video stream");
     const AVStream *vs = fmt->streams[vi];
     const AVCodecParameters *p = vs->codecpar;
-    CHECK(p->codec_id == AV_CODEC_ID_H264, "video is %s, not h264", avcodec_get_name(p->codec_id));
-    CHECK(stream_profile(p) == FF_PROFILE_H264_HIGH, "H.264 profile is %d, not High", stream_profile(p));
+    if (v->webm) {
+        CHECK(!strcmp(fmt->iformat->name, "matroska,webm"), "not a WebM file (%s)", fmt->iformat->name);
+        CHECK(p->codec_id == AV_CODEC_ID_AV1, "video is %s, not av1", avcodec_get_name(p->codec_id));
+    } else {
+        CHECK(p->codec_id == AV_CODEC_ID_H264, "video is %s, not h264", avcodec_get_name(p->codec_id));
+        CHECK(stream_profile(p) == FF_PROFILE_H264_HIGH, "H.264 profile is %d, not High", stream_profile(p));
+    }
     CHECK(p->format == AV_PIX_FMT_YUV420P, "pixel format is %s, not yuv420p",
           av_get_pix_fmt_name(p->format) ? av_get_pix_fmt_name(p->format) : "unknown");
     CHECK(p->width % 2 == 0 && p->height % 2 == 0, "odd dimensions %dx%d", p->width, p->height);
@@ -171,8 +176,11 @@ int cl_media_verify(clipline_context *c, const cl_verify_req *v)
         CHECK(ai >= 0, "no audio stream");
         const AVStream *as = fmt->streams[ai];
         const AVCodecParameters *a = as->codecpar;
-        CHECK(a->codec_id == AV_CODEC_ID_AAC && stream_profile(a) == FF_PROFILE_AAC_LOW,
-              "audio is %s, not AAC-LC", avcodec_get_name(a->codec_id));
+        if (v->webm)
+            CHECK(a->codec_id == AV_CODEC_ID_OPUS, "audio is %s, not Opus", avcodec_get_name(a->codec_id));
+        else
+            CHECK(a->codec_id == AV_CODEC_ID_AAC && stream_profile(a) == FF_PROFILE_AAC_LOW,
+                  "audio is %s, not AAC-LC", avcodec_get_name(a->codec_id));
         CHECK(a->sample_rate == 48000, "audio rate %d Hz, not 48000", a->sample_rate);
         CHECK(a->ch_layout.nb_channels == 2, "%d audio channels, not 2", a->ch_layout.nb_channels);
         double vstart = vs->start_time != AV_NOPTS_VALUE ? vs->start_time * av_q2d(vs->time_base) : 0;

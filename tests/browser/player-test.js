@@ -143,12 +143,13 @@ async function main() {
     results.user_agent = ua;
     console.log(`Chromium ${results.chromium}; hls.js ${await page.evaluate(() => window.Hls && Hls.version)}`);
 
-    // ---- 1. every MP4 rendition ------------------------------------------------
-    const mp4s = outputs.filter((o) => o.kind === 'video' && o.mime === 'video/mp4' && !o.path.includes('/hls/'));
-    check(mp4s.length >= 4, `expected at least 4 MP4 renditions in the manifest, found ${mp4s.length}`);
+    // ---- 1. every file rendition (MP4 with H.264/AAC, WebM with AV1/Opus) -------
+    const mp4s = outputs.filter((o) => o.kind === 'video' && /^video\/(mp4|webm)$/.test(o.mime) && !o.path.includes('/hls/'));
+    check(mp4s.filter((o) => o.mime === 'video/mp4').length >= 4, `expected at least 4 MP4 renditions in the manifest`);
+    check(mp4s.some((o) => o.mime === 'video/webm'), 'expected a WebM (webm-av1) rendition in the manifest');
     for (const o of mp4s) {
       const url = `${base}/${o.path}`;
-      console.log(`${elapsed()} == MP4 ${o.path} (${o.preset}, manifest ${o.width}x${o.height}, ${o.duration_s} s)`);
+      console.log(`${elapsed()} == ${o.mime} ${o.path} (${o.preset}, manifest ${o.width}x${o.height}, ${o.duration_s} s)`);
       const r = await bounded(page.evaluate(async (url) => {
         const v = newVideo();
         try {
@@ -288,13 +289,11 @@ async function main() {
         }
         check(h.ended === true, `HLS: did not reach 'ended' (currentTime ${h.currentTime})`);
         const frame = 1 / (fpsOf[mp4s[0] && mp4s[0].path] || 30);
-        // Known, open: FFmpeg 5.1's HLS muxer puts x264's B-frame delay (2
-        // frames) into empty edit lists of the fMP4 init segments; hls.js
-        // ignores edit lists, so in Chromium the ladder ends 2 frames late.
-        // Asserted exactly as it is, so a change either way is seen.
-        const hlsDelay = 2 * frame;
-        check(Math.abs(h.duration - (clipLength + hlsDelay)) <= frame / 2 + 1e-6,
-          `HLS: duration ${h.duration} s, want the clip (${clipLength} s) plus the known 2-frame delay (buffered ${JSON.stringify(h.buffered)})`);
+        // The fMP4 segments carry no edit list (hls.js ignores them): the
+        // first frame must be presented at zero by the timestamps alone, so
+        // the ladder plays exactly the clip's length, not a frame more.
+        check(Math.abs(h.duration - clipLength) <= frame / 2 + 1e-6,
+          `HLS: duration ${h.duration} s, want the clip's ${clipLength} s within half a frame (buffered ${JSON.stringify(h.buffered)})`);
         for (const f of h.forced) {
           check(f.height_after === f.target_height,
             `HLS: forced switch to level ${f.target}: videoHeight ${f.height_after}, want ${f.target_height}`);

@@ -4,7 +4,7 @@
 # Makes a 14 s sample interview, runs `clipline run` with web-1080p/720p/480p/360p
 # + hls and English subtitles into a temp folder, serves it with serve.js on a free
 # port of 127.0.0.1 and drives Chromium through player-test.js (playwright-core):
-# every MP4 plays to the end with the right duration and size, hls.js plays the
+# every MP4 and the WebM (AV1/Opus) play to the end with the right duration and size, hls.js plays the
 # master playlist and switches rungs, the WebVTT sidecar's cues are Chromium's, and
 # the ableplayer WebVTT files' cue counts go to RESULTS_DIR/chromium-vtt-cues.json.
 # Exit 77 (ctest SKIP) only when /usr/bin/chromium is missing. Every wait is
@@ -53,7 +53,7 @@ echo "== sample interview (14 s) and clipline run with the full ladder"
 MKMEDIA=$mkmedia timeout 300 "$repo/scripts/make-sample-interview" "$work/sample" 14 >"$work/sample.log" 2>&1 \
   || { cat "$work/sample.log"; fail "make-sample-interview"; }
 cat >"$work/job.json" <<'EOF'
-{"destination":"out","presets":["web-1080p","web-720p","web-480p","web-360p","hls"],
+{"destination":"out","presets":["web-1080p","web-720p","web-480p","web-360p","webm-av1","hls"],
  "interviews":[{"id":"expert-01","source":"sample/interview.mov","subtitles":"sample/subs",
    "clips":[{"name":"module-1","in":"1","out":"13"}]}]}
 EOF
@@ -63,16 +63,16 @@ CLIPLINE_PRESETS=$repo/presets timeout 400 "$clipline" run "$work/job.json" >"$w
 out=$work/out
 clipdir=$out/expert-01/module-1
 for f in module-1.web-1080p.mp4 module-1.web-720p.mp4 module-1.web-480p.mp4 module-1.web-360p.mp4 \
-         module-1.en.vtt hls/master.m3u8 manifest.json; do
+         module-1.webm-av1.webm module-1.en.vtt hls/master.m3u8 manifest.json; do
   [ -f "$clipdir/$f" ] || fail "clipline did not write $f"
 done
 echo "   built in $(( $(date +%s) - t0 )) s"
 
-# Frame rate of every MP4, from `clipline probe`, for the one-frame tolerance.
+# Frame rate of every MP4 and WebM, from `clipline probe`, for the one-frame tolerance.
 {
   echo "{"
   sep=""
-  for f in "$clipdir"/*.mp4; do
+  for f in "$clipdir"/*.mp4 "$clipdir"/*.webm; do
     fps=$(timeout 20 "$clipline" probe "$f" 2>/dev/null | sed -n 's/.* video: .*, \([0-9.]*\) fps,.*/\1/p' | head -1)
     [ -n "$fps" ] || fail "clipline probe gave no frame rate for $f"
     printf '%s "expert-01/module-1/%s": %s\n' "$sep" "$(basename "$f")" "$fps"
