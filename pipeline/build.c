@@ -21,6 +21,7 @@
 #include "orch.h"
 
 #define MAX_ENCODINGS 16
+#define MAX_SOFT 32 /* soft subtitle languages per clip */
 
 static json_t *entry(const char *rel, const char *kind, const char *mime, const char *preset,
                      const char *sha, int64_t bytes, double duration, const char *fp)
@@ -153,15 +154,15 @@ static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendi
  * for missing glyphs first. A language that fails is left out (its error
  * is returned in *lang_err); the other outputs are still built. */
 static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
-                           cl_rendition_req *reqs, planned **owner, clsub_track **tracks, int nb,
+                           cl_rendition_req *reqs, planned **owner, cl_burn_source *tracks, int nb,
                            int *lang_err, char *lang_detail)
 {
     for (int i = 0; i < cj->n && nb < MAX_ENCODINGS; i++) {
         planned *p = &cj->pl[i];
         if (p->kind != OUT_BURN || !p->build)
             continue;
-        clsub_track *track = NULL;
-        int ret = cl_subs_prepare_burn(rs->c, p->sub, cj->t.in_us, cj->t.out_us, &track);
+        cl_burn_source src;
+        int ret = cl_subs_prepare_burn(rs->c, p->sub, cj->t.in_us, cj->t.out_us, rs->job.font_dir, &src);
         if (ret < 0) {
             cl_log(rs->c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(rs->c));
             if (*lang_err >= 0) {
@@ -171,16 +172,23 @@ static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
             continue;
         }
         if (!(p->staging = cl_storage_staging_path(rs->st, p->rel))) {
-            clsub_track_free(&track);
+            cl_burn_source_free(&src);
             return AVERROR(ENOMEM);
         }
         cl_rendition_req *r = &reqs[nb];
         memset(r, 0, sizeof(*r));
         r->out_path = p->staging;
         rendition_target(p->preset, r);
-        r->burn = track;
+        r->burn = src.track;
         r->burn_lang = p->sub->lang;
-        tracks[nb] = track;
+        r->burn_ass = src.ass;
+        r->burn_ass_len = src.ass_len;
+        r->burn_ass_offset_ms = src.ass_offset_ms;
+        r->burn_font_dir = rs->job.font_dir;
+        r->burn_font_family = rs->job.font_family;
+        r->burn_font_scale = rs->job.font_scale;
+        r->burn_box = rs->job.box;
+        tracks[nb] = src;
         owner[nb] = p;
         enc[nb++] = p->preset;
     }
@@ -242,9 +250,11 @@ static int publish_rung(run_state *rs, clip_job *cj, const planned *hls, const c
         snprintf(local, sizeof(local), "%s/%s", dir, names[i]);
         snprintf(rel, sizeof(rel), "%s/%s/hls/%s/%s", cj->iv->id, cj->clip->name, rung, names[i]);
         int pl = i == n - 1;
+        const char *ext = strrchr(names[i], '.');
+        const char *mime = pl ? "application/vnd.apple.mpegurl"
+                           : ext && !strcmp(ext, ".vtt") ? "text/vtt" : "video/mp4";
         json_t *o = ret < 0 ? NULL
-                            : publish_file(rs, local, rel, pl ? "playlist" : "segment",
-                                           pl ? "application/vnd.apple.mpegurl" : "video/mp4", rung,
+                            : publish_file(rs, local, rel, pl ? "playlist" : "segment", mime, rung,
                                            pl ? dur : 0, hls->fingerprint);
         if (o)
             json_array_append_new(outputs, o);
@@ -256,8 +266,59 @@ static int publish_rung(run_state *rs, clip_job *cj, const planned *hls, const c
     return ret;
 }
 
+/* The clip's soft subtitle tracks (every sidecar language), on the clip's
+ * timeline: mov_text tracks of the clean MP4s and HLS subtitle renditions. */
+typedef struct soft_set {
+    clsub_track *track[MAX_SOFT];
+    const char *lang[MAX_SOFT];
+    int n;
+} soft_set;
+
+static void load_soft(run_state *rs, clip_job *cj, soft_set *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int i = 0; i < cj->n && s->n < MAX_SOFT; i++) {
+        planned *p = &cj->pl[i];
+        if (p->kind != OUT_SUBS)
+            continue;
+        if (cl_subs_load(rs->c, p->sub, cj->t.in_us, cj->t.out_us, &s->track[s->n]) < 0) {
+            /* its sidecar fails the item with the full story; the media go on without it */
+            cl_log(rs->c, CLIPLINE_LOG_WARNING, "%s: no %s soft track: %s", cj->label, p->sub->lang,
+                   clipline_error_detail(rs->c));
+            continue;
+        }
+        s->lang[s->n++] = p->sub->lang;
+    }
+}
+
+static void free_soft(soft_set *s)
+{
+    for (int i = 0; i < s->n; i++)
+        clsub_track_free(&s->track[i]);
+    s->n = 0;
+}
+
+/* The ladder's subtitle renditions: hls/subs-<lang>/ beside the rungs. */
+static int hls_subtitles(run_state *rs, clip_job *cj, const planned *hls, const soft_set *soft,
+                         cl_hls_subtitle *subs, char uris[][64])
+{
+    int64_t clip_ms = (cj->t.out_us - cj->t.in_us) / 1000;
+    for (int i = 0; i < soft->n; i++) {
+        char dir[1200];
+        snprintf(uris[i], 64, "subs-%s/index.m3u8", soft->lang[i]);
+        snprintf(dir, sizeof(dir), "%s/subs-%s", hls->staging, soft->lang[i]);
+        if (cl_mkdirs(dir, 0755) < 0)
+            return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create %s", dir);
+        int ret = cl_subs_write_hls(rs->c, soft->track[i], dir, clip_ms, rs->job.hls->segment_s);
+        if (ret < 0)
+            return ret;
+        subs[i] = (cl_hls_subtitle){ soft->lang[i], clsub_language_native_name(soft->lang[i]), uris[i] };
+    }
+    return 0;
+}
+
 static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
-                       int nb, json_t *outputs)
+                       int nb, const soft_set *soft, json_t *outputs)
 {
     planned *hls = find_kind(cj, OUT_HLS);
     const char *names[MAX_ENCODINGS];
@@ -268,10 +329,19 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
             names[n] = enc[i]->name;
             rungs[n++] = reqs[i];
         }
-    char master[1200];
+    char master[1200], uris[MAX_SOFT][64];
+    cl_hls_subtitle subs[MAX_SOFT];
     snprintf(master, sizeof(master), "%s/master.m3u8", hls->staging);
-    if ((ret = cl_media_hls_master(rs->c, master, rungs, names, n)) < 0)
+    if ((ret = hls_subtitles(rs, cj, hls, soft, subs, uris)) < 0 ||
+        (ret = cl_media_hls_master(rs->c, master, rungs, names, n, subs, soft->n)) < 0)
         return ret;
+    for (int i = 0; i < soft->n; i++) {
+        char dir[1200], rung[64];
+        snprintf(rung, sizeof(rung), "subs-%s", soft->lang[i]);
+        snprintf(dir, sizeof(dir), "%s/%s", hls->staging, rung);
+        if ((ret = publish_rung(rs, cj, hls, dir, rung, outputs)) < 0)
+            return ret;
+    }
     for (int i = 0; i < n; i++) {
         char dir[1200];
         snprintf(dir, sizeof(dir), "%s/%s", hls->staging, names[i]);
@@ -293,7 +363,12 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
     hls->published = 1;
     rmdir(hls->staging);
     rs->sum.outputs_built++;
-    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d rungs)", cj->label, hls->rel, n);
+    json_t *sl = json_array();
+    for (int i = 0; i < soft->n; i++)
+        json_array_append_new(sl, json_pack("{s:s,s:s}", "language", soft->lang[i], "playlist", uris[i]));
+    json_object_set_new(o, "subtitles", sl);
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d rungs, %d subtitle languages)", cj->label, hls->rel,
+           n, soft->n);
     return 0;
 }
 
@@ -345,10 +420,11 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     cl_rendition_req reqs[MAX_ENCODINGS];
     char hls_dirs[MAX_ENCODINGS][1100];
     planned *owner[MAX_ENCODINGS] = { 0 };
-    clsub_track *tracks[MAX_ENCODINGS] = { 0 };
+    cl_burn_source tracks[MAX_ENCODINGS] = { 0 };
     char lang_detail[CL_DETAIL_MAX] = "";
     int lang_err = 0;
     planned *poster = find_kind(cj, OUT_POSTER);
+    soft_set soft = { 0 };
     int ret, nb = assemble(rs, cj, enc, reqs, hls_dirs, owner);
     if (nb >= 0)
         nb = assemble_burned(rs, cj, enc, reqs, owner, tracks, nb, &lang_err, lang_detail);
@@ -361,6 +437,13 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
         ret = AVERROR(ENOMEM);
         goto end;
     }
+    load_soft(rs, cj, &soft);
+    for (int i = 0; i < nb; i++)
+        if (owner[i] && owner[i]->kind == OUT_MP4 && !strcmp(enc[i]->container, "mp4")) {
+            reqs[i].soft = (const clsub_track *const *)soft.track;
+            reqs[i].soft_langs = soft.lang;
+            reqs[i].nb_soft = soft.n;
+        }
     const cl_audio_preset *ap = nb ? &enc[0]->audio : &rs->job.presets[0].audio;
     cl_clip_req req = {
         .source = cj->iv->source, .label = cj->label, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
@@ -378,14 +461,15 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, nb, req.report.has_audio)) < 0)
         goto end;
     if (find_kind(cj, OUT_HLS) && find_kind(cj, OUT_HLS)->build &&
-        (ret = publish_hls(rs, cj, enc, reqs, nb, outputs)) < 0)
+        (ret = publish_hls(rs, cj, enc, reqs, nb, &soft, outputs)) < 0)
         goto end;
     if ((ret = publish_mp4s(rs, cj, enc, reqs, owner, nb, outputs)) < 0)
         goto end;
     ret = publish_poster(rs, cj, outputs);
 end:
     for (int i = 0; i < MAX_ENCODINGS; i++)
-        clsub_track_free(&tracks[i]);
+        cl_burn_source_free(&tracks[i]);
+    free_soft(&soft);
     if (ret >= 0 && lang_err < 0) /* the language that could not be burned fails the item */
         ret = cl_fail(rs->c, lang_err, "%s", lang_detail);
     return ret;

@@ -1,7 +1,8 @@
 /*
  * orch.h: what the job orchestrator's files share (run.c: items, the
  * destination and its manifest; plan.c: a clip's outputs and why each is
- * built or skipped; build.c: encoding, verifying and publishing them).
+ * built or skipped; build.c: encoding, verifying and publishing them;
+ * report.c: the JSON and JUnit reports of a run).
  * The orchestrator is the one part of libclipline that knows every stage.
  */
 #ifndef CL_ORCH_H
@@ -23,6 +24,7 @@ typedef struct run_state {
     json_t *manifest;
     clipline_run_summary sum;
     char versions[512];
+    json_t *report; /* items for --report / --junit, or NULL */
 } run_state;
 
 typedef struct clip_times {
@@ -68,5 +70,10 @@ void plan_versions(run_state *rs);
 int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs);
 int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs);
 int publish_json(run_state *rs, const char *rel, const char *text);
+
+/* report.c */
+void report_item(run_state *rs, const clip_job *cj, int ret);
+void report_item_time(run_state *rs, double seconds); /* of the item reported last */
+int report_write(run_state *rs, int ret, double seconds);
 
 #endif

@@ -67,6 +67,20 @@ static json_t *preset_json(const cl_preset *p)
     return j;
 }
 
+/* The languages an output carries as soft tracks (MP4 mov_text, HLS
+ * subtitle renditions): the bytes of every sidecar's file. */
+static json_t *soft_json(const clip_job *cj)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < cj->n; i++)
+        if (cj->pl[i].kind == OUT_SUBS)
+            json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:s}", "language", cj->pl[i].sub->lang, "sha256",
+                                               cj->pl[i].sub->sha256, "clip_timeline",
+                                               cj->pl[i].sub->clip_timeline, "encoding",
+                                               cj->pl[i].sub->encoding));
+    return a;
+}
+
 static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
 {
     char src[128];
@@ -76,6 +90,8 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
     case OUT_MP4:
         json_object_set_new(w, "kind", json_string("video"));
         json_object_set_new(w, "preset", preset_json(p->preset));
+        if (!strcmp(p->preset->container, "mp4"))
+            json_object_set_new(w, "soft_subtitles", soft_json(cj));
         break;
     case OUT_HLS: {
         json_t *rungs = json_array();
@@ -88,6 +104,7 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
         json_object_set_new(w, "kind", json_string("hls"));
         json_object_set_new(w, "preset", preset_json(p->preset));
         json_object_set_new(w, "rungs", rungs);
+        json_object_set_new(w, "soft_subtitles", soft_json(cj));
         break;
     }
     case OUT_POSTER:
@@ -101,10 +118,15 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
         json_object_set_new(w, "sha256", json_string(p->sub->sha256));
         json_object_set_new(w, "clip_timeline", json_boolean(p->sub->clip_timeline));
         json_object_set_new(w, "style", json_string(clsub_libass_version()));
+        json_object_set_new(w, "encoding", json_string(p->sub->encoding));
+        json_object_set_new(w, "font_dir", json_string(rs->job.font_dir ? rs->job.font_dir : ""));
+        json_object_set_new(w, "job_style", json_pack("{s:s,s:f,s:b}", "font_family", rs->job.font_family,
+                                                      "font_scale", rs->job.font_scale, "box", rs->job.box));
         break;
     case OUT_SUBS:
         json_object_del(w, "source"); /* the recording does not change a sidecar */
         json_object_set_new(w, "kind", json_string("subtitles"));
+        json_object_set_new(w, "encoding", json_string(p->sub->encoding));
         json_object_set_new(w, "language", json_string(p->sub->lang));
         json_object_set_new(w, "sha256", json_string(p->sub->sha256));
         json_object_set_new(w, "clip_timeline", json_boolean(p->sub->clip_timeline));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libavutil/error.h>
@@ -171,7 +172,17 @@ static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
     }
     if (!rs->o->dry_run && ret != CLIPLINE_ERROR_INTERRUPTED)
         record_item(rs, cj, ret, published || ret >= 0 ? outputs : NULL);
+    report_item(rs, cj, ret);
     return ret;
+}
+
+/* The encoding the job gives for a language, or "". */
+static const char *job_encoding(const cl_job_spec *job, const char *lang)
+{
+    for (int i = 0; i < job->nb_enc; i++)
+        if (!strcasecmp(job->enc_lang[i], lang))
+            return job->enc_name[i];
+    return job->enc_all;
 }
 
 /* One item: plan its outputs, build what is needed, publish, record. */
@@ -195,6 +206,8 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         goto end;
     if (iv->subtitles && (ret = cl_subs_scan(c, iv->subtitles, clip->name, &subs, &nb_subs)) < 0)
         goto end;
+    for (int i = 0; i < nb_subs; i++) /* the job's subtitles.encoding */
+        snprintf(subs[i].encoding, sizeof(subs[i].encoding), "%s", job_encoding(&rs->job, subs[i].lang));
     if (!(cj.pl = calloc((size_t)plan_capacity(&rs->job, nb_subs), sizeof(*cj.pl)))) {
         ret = AVERROR(ENOMEM);
         goto end;
@@ -273,7 +286,9 @@ static int run_items(run_state *rs)
             if (ferr < 0) /* every clip of an unreadable recording fails alike */
                 cl_fail(rs->c, ferr, "%s", ferr_msg);
             rs->sum.items++;
+            double t0 = cl_now_s();
             int ret = run_clip(rs, iv, &iv->clips[k], &f, ferr);
+            report_item_time(rs, cl_now_s() - t0);
             if (ret == CLIPLINE_ERROR_INTERRUPTED)
                 return ret;
             if (ret < 0) {
@@ -311,6 +326,7 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
         o = &defaults;
     }
     run_state rs = { .c = c, .o = o };
+    double t0 = cl_now_s();
     plan_versions(&rs);
     c->detail[0] = '\0';
     int ret = cl_job_load(c, job_path, &rs.job);
@@ -324,6 +340,13 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
 end:
     if (summary)
         *summary = rs.sum;
+    if (o->report_path || o->junit_path) {
+        char detail[CL_DETAIL_MAX];
+        snprintf(detail, sizeof(detail), "%s", clipline_error_detail(c));
+        report_write(&rs, ret, cl_now_s() - t0);
+        snprintf(c->detail, sizeof(c->detail), "%s", detail); /* the run's error stays the detail */
+    }
+    json_decref(rs.report);
     json_decref(rs.manifest);
     cl_storage_close(&rs.st);
     cl_job_free(&rs.job);

@@ -4,7 +4,8 @@
  * Default style per script (fractions of the frame height h / width w):
  *   font size  0.060 h x script factor (Arabic 1.30, Thai/Devanagari 1.10,
  *              Hebrew 1.05, Han/Kana/Hangul 0.95, others 1.00) x font_scale
- *   outline    0.0035 h (at least 1 px), black, no shadow
+ *   outline    0.0035 h (at least 1 px), black, no shadow; or (box) a translucent
+ *              black box padded by twice that
  *   margins    0.065 h below (or above for top cues), 0.075 w at the sides
  *   Encoding   -1 (libass detects each paragraph's base direction)
  * WebVTT placement: a cue with "line:" in the upper half (line >= 0 with
@@ -101,9 +102,11 @@ static void script_header(clsub_buf *b, const clsub_track *t, const clsub_render
     char family[128];
     snprintf(family, sizeof family, "%s", family_for(t, s));
     family[strcspn(family, ",\r\n")] = '\0';
-    clsub_buf_printf(b, "Style: Default,%s,%.1f,&H00FFFFFF,&H000000FF,&H00000000,&H80000000,"
-                        "0,0,0,0,100,100,0,0,1,%.2f,0,2,%d,%d,%d,-1\n",
-                     family, size, outline, (int)lround(w * 0.075), (int)lround(w * 0.075),
+    /* the box (BorderStyle 3) is drawn in the outline colour: translucent black */
+    clsub_buf_printf(b, "Style: Default,%s,%.1f,&H00FFFFFF,&H000000FF,%s,&H80000000,"
+                        "0,0,0,0,100,100,0,0,%d,%.2f,0,2,%d,%d,%d,-1\n",
+                     family, size, s->box ? "&H40000000" : "&H00000000", s->box ? 3 : 1,
+                     s->box ? outline * 2 : outline, (int)lround(w * 0.075), (int)lround(w * 0.075),
                      (int)lround(h * 0.065));
     clsub_buf_adds(b, "\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, "
                       "MarginV, Effect, Text\n");

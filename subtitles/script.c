@@ -272,3 +272,67 @@ clsub_script clsub_track_main_script(const clsub_track *track)
         best = CLSUB_SCRIPT_KANA;
     return best;
 }
+
+/* ISO 639-1 -> ISO 639-2/T and the language's own name, for the languages of
+ * the toolkit's audiences and their neighbours. */
+static const struct { const char *lang, *iso3, *name; } lang_names[] = {
+    {"af", "afr", "Afrikaans"}, {"am", "amh", "አማርኛ"}, {"ar", "ara", "العربية"},
+    {"az", "aze", "Azərbaycan"}, {"be", "bel", "Беларуская"}, {"bg", "bul", "Български"},
+    {"bn", "ben", "বাংলা"}, {"bs", "bos", "Bosanski"}, {"ca", "cat", "Català"},
+    {"cs", "ces", "Čeština"}, {"cy", "cym", "Cymraeg"}, {"da", "dan", "Dansk"},
+    {"de", "deu", "Deutsch"}, {"el", "ell", "Ελληνικά"}, {"en", "eng", "English"},
+    {"es", "spa", "Español"}, {"et", "est", "Eesti"}, {"fa", "fas", "فارسی"},
+    {"fi", "fin", "Suomi"}, {"fil", "fil", "Filipino"}, {"fr", "fra", "Français"},
+    {"ga", "gle", "Gaeilge"}, {"he", "heb", "עברית"}, {"hi", "hin", "हिन्दी"},
+    {"hr", "hrv", "Hrvatski"}, {"hu", "hun", "Magyar"}, {"hy", "hye", "Հայերեն"},
+    {"id", "ind", "Bahasa Indonesia"}, {"it", "ita", "Italiano"}, {"ja", "jpn", "日本語"},
+    {"ka", "kat", "ქართული"}, {"kk", "kaz", "Қазақ"}, {"km", "khm", "ខ្មែរ"},
+    {"ko", "kor", "한국어"}, {"ku", "kur", "Kurdî"}, {"ky", "kir", "Кыргызча"},
+    {"lo", "lao", "ລາວ"}, {"lt", "lit", "Lietuvių"}, {"lv", "lav", "Latviešu"},
+    {"mk", "mkd", "Македонски"}, {"mn", "mon", "Монгол"}, {"ms", "msa", "Bahasa Melayu"},
+    {"mt", "mlt", "Malti"}, {"my", "mya", "မြန်မာ"}, {"ne", "nep", "नेपाली"},
+    {"nl", "nld", "Nederlands"}, {"no", "nor", "Norsk"}, {"nb", "nob", "Norsk bokmål"},
+    {"ny", "nya", "Chichewa"}, {"pl", "pol", "Polski"}, {"ps", "pus", "پښتو"},
+    {"pt", "por", "Português"}, {"ro", "ron", "Română"}, {"ru", "rus", "Русский"},
+    {"rw", "kin", "Kinyarwanda"}, {"si", "sin", "සිංහල"}, {"sk", "slk", "Slovenčina"},
+    {"sl", "slv", "Slovenščina"}, {"sn", "sna", "chiShona"}, {"so", "som", "Soomaali"},
+    {"sq", "sqi", "Shqip"}, {"sr", "srp", "Српски"}, {"st", "sot", "Sesotho"},
+    {"sv", "swe", "Svenska"}, {"sw", "swa", "Kiswahili"}, {"ta", "tam", "தமிழ்"},
+    {"tg", "tgk", "Тоҷикӣ"}, {"th", "tha", "ไทย"}, {"ti", "tir", "ትግርኛ"},
+    {"tl", "tgl", "Tagalog"}, {"tn", "tsn", "Setswana"}, {"tr", "tur", "Türkçe"},
+    {"uk", "ukr", "Українська"}, {"ur", "urd", "اردو"}, {"uz", "uzb", "Oʻzbek"},
+    {"vi", "vie", "Tiếng Việt"}, {"xh", "xho", "isiXhosa"}, {"zh", "zho", "中文"},
+    {"zu", "zul", "isiZulu"},
+};
+
+static int lang_index(const char *lang)
+{
+    char tag[16];
+    if (!lang || !subtag(lang, 0, tag, sizeof tag))
+        return -1;
+    for (size_t j = 0; j < sizeof lang_names / sizeof lang_names[0]; j++)
+        if (!strcmp(tag, lang_names[j].lang) || !strcmp(tag, lang_names[j].iso3))
+            return (int)j;
+    return -1;
+}
+
+const char *clsub_language_iso639_2(const char *lang)
+{
+    int i = lang_index(lang);
+    return i < 0 ? "und" : lang_names[i].iso3;
+}
+
+const char *clsub_language_native_name(const char *lang)
+{
+    int i = lang_index(lang);
+    if (i < 0)
+        return NULL;
+    if (!strcmp(lang_names[i].lang, "zh"))
+        return chinese_traditional(lang) ? "中文（繁體）" : "中文（简体）";
+    if (!strcmp(lang_names[i].lang, "pt")) {
+        char region[16];
+        if (subtag(lang, 1, region, sizeof region) && !strcmp(region, "br"))
+            return "Português (Brasil)";
+    }
+    return lang_names[i].name;
+}

@@ -398,17 +398,15 @@ int clsub_parse(const char *utf8, size_t len, clsub_format format, clsub_track *
     switch (format) {
     case CLSUB_FORMAT_SRT: return clsub_parse_srt(utf8, len, out);
     case CLSUB_FORMAT_VTT: return clsub_parse_vtt(utf8, len, out);
+    case CLSUB_FORMAT_ASS: return clsub_parse_ass(utf8, len, out);
     default: break;
     }
     clsub_track *t = clsub_track_alloc(format);
     if (!t)
         return CLSUB_ERR_NOMEM;
-    if (format == CLSUB_FORMAT_ASS)
-        clsub_diag_add(t, 1, CLSUB_SEV_ERROR, "ass-unsupported",
-                       "ASS/SSA files are recognised but not parsed by this version");
-    else
-        clsub_diag_add(t, 1, CLSUB_SEV_ERROR, "unknown-format",
-                       "the text is neither WebVTT (no WEBVTT line) nor SRT (no \"-->\" timing line)");
+    clsub_diag_add(t, 1, CLSUB_SEV_ERROR, "unknown-format",
+                   "the text is neither WebVTT (no WEBVTT line), ASS/SSA (no [Script Info]) nor SRT "
+                   "(no \"-->\" timing line)");
     *out = t;
     return CLSUB_ERR_INVALIDDATA;
 }

@@ -23,6 +23,8 @@ static int run_or_plan(const cli_args *a, int dry_run)
     o.dry_run = dry_run || a->dry_run;
     o.fail_fast = a->fail_fast;
     o.explain = a->explain;
+    o.report_path = a->report;
+    o.junit_path = a->junit;
     clipline_run_summary sum;
     ret = clipline_run(ctx, a->pos[0], &o, &sum);
     if (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED) {

@@ -21,6 +21,8 @@ int cl_mkdirs(const char *path, int mode);
 /* Removes a folder and what is in it (staging folders we made); ignores
  * what does not exist. */
 void cl_remove_tree(const char *path);
+/* Monotonic clock, in seconds. */
+double cl_now_s(void);
 
 /* Joins a and b with one '/', into a malloc'ed string (b absolute: b). */
 char *cl_path_join(const char *a, const char *b);

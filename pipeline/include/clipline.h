@@ -173,7 +173,7 @@ CLIPLINE_API int clipline_preset_check(clipline_context *ctx, const char *path);
 CLIPLINE_API void clipline_strv_free(char ***v);
 
 /* ---- Subtitle files ---- */
-/** Checks a subtitle file, or every .srt/.vtt of a folder (the translators'
+/** Checks a subtitle file, or every .srt/.vtt/.ass/.ssa of a folder (the translators'
  *  drop folder): encoding and how it was decided, cues read/kept/dropped,
  *  problems with line numbers, glyph coverage of the fonts for the language
  *  (`lang`, or NULL: from the file name "<lang>.<ext>"). `*json` is the
@@ -196,6 +196,10 @@ typedef struct clipline_run_options {
     int dry_run;      /* plan only, build nothing */
     int fail_fast;    /* stop at the first failed item */
     int explain;      /* log why each output is built or skipped, and each clip's span */
+    const char *report_path; /* write a JSON report of the run here (per item: status,
+                                outputs, seconds, error class and message), or NULL */
+    const char *junit_path;  /* write a JUnit XML report here (a test case per clip
+                                output), or NULL */
 } clipline_run_options;
 
 typedef struct clipline_run_summary {

@@ -2,13 +2,16 @@
  * spec.c: reading the job file into a cl_job_spec.
  */
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libavutil/error.h>
 
 #include "../core/util.h"
+#include "../subs/subs.h"
 #include "jsonfile.h"
 #include "spec.h"
 
@@ -28,6 +31,16 @@ static const cl_keyspec job_keys[] = {
 static const cl_keyspec subtitles_keys[] = {
     { "soft", CL_JBOOL },
     { "burn_in", CL_JOBJECT },
+    { "encoding", CL_JSTRING | CL_JOBJECT },
+    { "font_dir", CL_JSTRING },
+    { "style", CL_JOBJECT },
+    { NULL, 0 },
+};
+
+static const cl_keyspec style_keys[] = {
+    { "font_family", CL_JSTRING },
+    { "font_scale", CL_JNUMBER },
+    { "box", CL_JBOOL },
     { NULL, 0 },
 };
 static const cl_keyspec burn_keys[] = {
@@ -308,6 +321,80 @@ static int load_ladder(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *
     return 0;
 }
 
+/* An iconv encoding name as a translator would write it ("CP1256",
+ * "windows-1251", "UTF-16"): checked with iconv itself. */
+static int valid_encoding(const char *e)
+{
+    if (!e || !*e || strlen(e) >= 32)
+        return 0;
+    iconv_t cd = iconv_open("UTF-8", e);
+    if (cd == (iconv_t)-1)
+        return 0;
+    iconv_close(cd);
+    return 1;
+}
+
+/* subtitles.encoding, .font_dir and .style */
+static int load_subtitle_text_options(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job,
+                                      json_t *subs)
+{
+    char where[700], ptr[96];
+    json_t *enc = json_object_get(subs, "encoding");
+    if (json_is_string(enc)) {
+        if (!valid_encoding(json_string_value(enc)))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"%s\" is not a text encoding iconv knows (e.g. \"CP1256\", \"UTF-16\")",
+                           cl_json_where(doc, "/subtitles/encoding", where, sizeof(where)), json_string_value(enc));
+        snprintf(job->enc_all, sizeof(job->enc_all), "%s", json_string_value(enc));
+    } else if (enc) {
+        const char *lang;
+        json_t *v;
+        json_object_foreach(enc, lang, v) {
+            snprintf(ptr, sizeof(ptr), "/subtitles/encoding/%s", lang);
+            if (!json_is_string(v) || !valid_encoding(json_string_value(v)))
+                return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: the encoding for \"%s\" must be a text encoding iconv knows (e.g. \"CP1256\")",
+                               cl_json_where(doc, ptr, where, sizeof(where)), lang);
+            if (!strcmp(lang, "*")) {
+                snprintf(job->enc_all, sizeof(job->enc_all), "%s", json_string_value(v));
+                continue;
+            }
+            if (!cl_subs_valid_lang(lang, strlen(lang)) || strlen(lang) >= sizeof(job->enc_lang[0]) || job->nb_enc == 32)
+                return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"%s\" is not a language tag like \"ar\" (or \"*\" for all; at most 32)",
+                               cl_json_where(doc, ptr, where, sizeof(where)), lang);
+            snprintf(job->enc_lang[job->nb_enc], sizeof(job->enc_lang[0]), "%s", lang);
+            snprintf(job->enc_name[job->nb_enc++], sizeof(job->enc_name[0]), "%s", json_string_value(v));
+        }
+    }
+    json_t *fd = json_object_get(subs, "font_dir");
+    if (fd) {
+        job->font_dir = cl_path_join(job->dir, json_string_value(fd));
+        struct stat st;
+        if (!job->font_dir || stat(job->font_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: font folder %s does not exist",
+                           cl_json_where(doc, "/subtitles/font_dir", where, sizeof(where)),
+                           job->font_dir ? job->font_dir : json_string_value(fd));
+    }
+    json_t *style = json_object_get(subs, "style");
+    if (style) {
+        int ret = cl_json_check_keys(c, doc, "/subtitles/style", style, style_keys, "\"style\"");
+        if (ret < 0)
+            return ret;
+        json_t *ff = json_object_get(style, "font_family"), *fs = json_object_get(style, "font_scale");
+        if (ff && (strlen(json_string_value(ff)) >= sizeof(job->font_family) || strpbrk(json_string_value(ff), ",\r\n")))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: a font family name, without commas",
+                           cl_json_where(doc, "/subtitles/style/font_family", where, sizeof(where)));
+        if (ff)
+            snprintf(job->font_family, sizeof(job->font_family), "%s", json_string_value(ff));
+        if (fs && (json_number_value(fs) < 0.5 || json_number_value(fs) > 3))
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: font_scale = %g is out of range [0.5, 3]",
+                           cl_json_where(doc, "/subtitles/style/font_scale", where, sizeof(where)),
+                           json_number_value(fs));
+        job->font_scale = fs ? json_number_value(fs) : 0;
+        job->box = json_is_true(json_object_get(style, "box"));
+    }
+    job->subs_json = json_deep_copy(subs);
+    return 0;
+}
+
 static int load_subtitles(clipline_context *c, const cl_jsondoc *doc, cl_job_spec *job)
 {
     json_t *subs = json_object_get(doc->root, "subtitles");
@@ -316,6 +403,10 @@ static int load_subtitles(clipline_context *c, const cl_jsondoc *doc, cl_job_spe
         return 0;
     int ret = cl_json_check_keys(c, doc, "/subtitles", subs, subtitles_keys, "\"subtitles\"");
     job->no_soft = json_is_false(json_object_get(subs, "soft"));
+    if (ret >= 0)
+        ret = load_subtitle_text_options(c, doc, job, subs);
+    if (ret < 0)
+        return ret;
     json_t *burn = json_object_get(subs, "burn_in");
     if (ret < 0 || !burn)
         return ret;
@@ -455,6 +546,8 @@ void cl_job_free(cl_job_spec *job)
     free(job->interviews);
     free(job->path);
     free(job->dir);
+    free(job->font_dir);
+    json_decref(job->subs_json);
     free(job->destination);
     free(job->text);
     memset(job, 0, sizeof(*job));

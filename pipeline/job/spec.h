@@ -60,6 +60,18 @@ typedef struct cl_job_spec {
     const cl_preset *burn_presets[16];
     int nb_burn_presets;
     int no_soft; /* subtitles.soft false: no WebVTT sidecars */
+    /* subtitles.encoding: the text encoding of the translators' files, for
+     * every language ("*") or per language; empty: detected */
+    char enc_all[32];
+    char enc_lang[32][36];
+    char enc_name[32][32];
+    int nb_enc;
+    char *font_dir; /* subtitles.font_dir: only these fonts (resolved), or NULL */
+    /* subtitles.style: overrides of the default burn-in style */
+    char font_family[128];
+    double font_scale; /* 0: default */
+    int box;           /* 1: text on a box instead of an outline */
+    json_t *subs_json; /* the "subtitles" object, for fingerprints */
     cl_interview_spec *interviews;
     int nb_interviews;
     char *text; /* the file's bytes, for fingerprints */

@@ -51,6 +51,19 @@ typedef struct cl_rendition_req {
     int faststart;
     const struct clsub_track *burn; /* on the clip's timeline, or NULL */
     const char *burn_lang;
+    /* a hand-authored ASS file is burned as it is (its styles and
+     * positions), drawn at clip time + burn_ass_offset_ms */
+    const char *burn_ass;
+    size_t burn_ass_len;
+    int64_t burn_ass_offset_ms;
+    const char *burn_font_dir;    /* only these fonts, or NULL */
+    const char *burn_font_family; /* NULL or "": the script's default */
+    double burn_font_scale;       /* 0: 1.0 */
+    int burn_box;
+    /* soft subtitle tracks for an MP4 file (mov_text), on the clip's timeline */
+    const struct clsub_track *const *soft;
+    const char *const *soft_langs;
+    int nb_soft;
     /* filled in by the transcoder */
     int out_width, out_height;
     double out_duration_s;
@@ -94,10 +107,18 @@ int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts
 
 int cl_media_transcode(clipline_context *c, cl_clip_req *req);
 
+/* A subtitle rendition of the ladder (EXT-X-MEDIA TYPE=SUBTITLES). */
+typedef struct cl_hls_subtitle {
+    const char *lang;  /* BCP-47 */
+    const char *name;  /* in the language's own script */
+    const char *uri;   /* its media playlist, relative to the master */
+} cl_hls_subtitle;
+
 /* Writes hls/master.m3u8 for the HLS renditions of a finished clip
- * (each rendition's hls_dir relative name is `names[i]`). */
+ * (each rendition's hls_dir relative name is `names[i]`), with its subtitle
+ * renditions, if any, as one group every variant refers to. */
 int cl_media_hls_master(clipline_context *c, const char *path, const cl_rendition_req *r,
-                        const char *const *names, int n);
+                        const char *const *names, int n, const cl_hls_subtitle *subs, int nb_subs);
 
 /* ---- verify (verify.c) ---- */
 typedef struct cl_verify_req {

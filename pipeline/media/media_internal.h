@@ -28,6 +28,20 @@ typedef struct cl_picture_props {
  * players assume: BT.709 for HD (720 lines or more), BT.601 below. */
 const char *cl_source_matrix(enum AVColorSpace cs, int height);
 
+/* movtext.c: a subtitle track as MP4 timed text (mov_text), times in ms. */
+struct clsub_track;
+typedef struct cl_movtext_sample {
+    int64_t start, end;
+    AVPacket *pkt;
+} cl_movtext_sample;
+typedef struct cl_movtext {
+    cl_movtext_sample *s;
+    size_t n;
+} cl_movtext;
+int cl_movtext_extradata(AVCodecParameters *par);
+int cl_movtext_build(const struct clsub_track *t, cl_movtext *m);
+void cl_movtext_free(cl_movtext *m);
+
 /* segmenter.c: an HLS rendition (fMP4 segments cut at keyframes, playlist). */
 typedef struct cl_segmenter cl_segmenter;
 int cl_segmenter_open(cl_segmenter **s, const char *dir, double target_s,

@@ -69,10 +69,16 @@ static int open_burn(cl_rendition *r)
     s.width = r->req->out_width;
     s.height = r->req->out_height;
     s.lang = r->req->burn_lang;
+    s.font_dir = r->req->burn_font_dir;
+    s.font_family = r->req->burn_font_family && *r->req->burn_font_family ? r->req->burn_font_family : NULL;
+    if (r->req->burn_font_scale > 0)
+        s.font_scale = r->req->burn_font_scale;
+    s.box = r->req->burn_box;
     s.log = libass_log;
     s.log_opaque = r;
     s.max_log_level = CLSUB_LOG_INFO;
-    int ret = clsub_render_open(&r->burn, r->req->burn, &s);
+    int ret = r->req->burn_ass ? clsub_render_open_ass(&r->burn, r->req->burn_ass, r->req->burn_ass_len, &s)
+                               : clsub_render_open(&r->burn, r->req->burn, &s);
     if (ret < 0) {
         snprintf(r->detail, sizeof(r->detail), "%s: cannot burn in %s: %s", r->label,
                  r->req->burn_lang, clsub_strerror(ret));
@@ -85,7 +91,8 @@ static int open_burn(cl_rendition *r)
 static int burn(cl_rendition *r, AVFrame *f)
 {
     clsub_render_info info;
-    int64_t t_ms = av_rescale_q(f->pts, av_buffersink_get_time_base(r->sink), (AVRational){ 1, 1000 });
+    int64_t t_ms = av_rescale_q(f->pts, av_buffersink_get_time_base(r->sink), (AVRational){ 1, 1000 }) +
+                   (r->req->burn_ass ? r->req->burn_ass_offset_ms : 0);
     if (clsub_render_peek(r->burn, t_ms, &info) < 0 || !info.n_images)
         return 0;
     int ret = av_frame_make_writable(f);
@@ -213,11 +220,58 @@ static int add_streams(cl_rendition *r, AVFormatContext *f)
     return 0;
 }
 
+/* The soft subtitle tracks of an MP4: a mov_text stream per language,
+ * tagged with its ISO 639-2 code and named in its own script. */
+static int add_soft_streams(cl_rendition *r, AVFormatContext *f)
+{
+    for (int i = 0; i < r->req->nb_soft; i++) {
+        AVStream *st = avformat_new_stream(f, NULL);
+        if (!st)
+            return AVERROR(ENOMEM);
+        st->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
+        st->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
+        st->time_base = (AVRational){ 1, 1000 };
+        int ret = cl_movtext_extradata(st->codecpar);
+        if (ret < 0)
+            return ret;
+        const char *lang = r->req->soft_langs[i], *name = clsub_language_native_name(lang);
+        av_dict_set(&st->metadata, "language", clsub_language_iso639_2(lang), 0);
+        av_dict_set(&st->metadata, "handler_name", name ? name : lang, 0);
+    }
+    return 0;
+}
+
+/* Every sample of the soft tracks, up front: the interleaver puts them in
+ * place as the picture and sound arrive. */
+static int write_soft_samples(cl_rendition *r)
+{
+    int base = r->file->nb_streams - r->req->nb_soft;
+    for (int i = 0; i < r->req->nb_soft; i++) {
+        cl_movtext m;
+        int ret = cl_movtext_build(r->req->soft[i], &m);
+        for (size_t k = 0; ret >= 0 && k < m.n; k++) {
+            AVStream *st = r->file->streams[base + i];
+            av_packet_rescale_ts(m.s[k].pkt, (AVRational){ 1, 1000 }, st->time_base);
+            m.s[k].pkt->stream_index = st->index;
+            ret = av_interleaved_write_frame(r->file, m.s[k].pkt);
+        }
+        cl_movtext_free(&m);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
 static int open_file(cl_rendition *r)
 {
     const char *container = r->req->container ? r->req->container : "mp4";
+    int soft = r->req->nb_soft && !strcmp(container, "mp4");
     int ret = avformat_alloc_output_context2(&r->file, NULL, container, r->req->out_path);
-    if (ret < 0 || (ret = add_streams(r, r->file)) < 0)
+    if (ret >= 0)
+        ret = add_streams(r, r->file);
+    if (ret >= 0 && soft)
+        ret = add_soft_streams(r, r->file);
+    if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot create the muxer");
     if ((ret = avio_open(&r->file->pb, r->req->out_path, AVIO_FLAG_WRITE)) < 0)
         return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot create the output file");
@@ -228,6 +282,8 @@ static int open_file(cl_rendition *r)
     av_dict_free(&o);
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot write the file header");
+    if (soft && (ret = write_soft_samples(r)) < 0)
+        return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot write the subtitle tracks");
     return 0;
 }
 

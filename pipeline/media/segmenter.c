@@ -124,8 +124,10 @@ static int release_audio(cl_segmenter *s, int64_t limit)
         ret = av_write_frame(s->mux, p);
         av_packet_free(&s->held[n++]);
     }
-    memmove(s->held, s->held + n, (size_t)(s->nb_held - n) * sizeof(*s->held));
-    s->nb_held -= n;
+    if (n > 0) {
+        memmove(s->held, s->held + n, (size_t)(s->nb_held - n) * sizeof(*s->held));
+        s->nb_held -= n;
+    }
     return ret;
 }
 

@@ -48,6 +48,109 @@ static int moov_first(const char *path, int *ok)
     return 0;
 }
 
+/* ---- fMP4 timing, read from the boxes ----
+ * FFmpeg 5.1's mov demuxer moves pictures with negative composition offsets
+ * later by the largest offset (its "dts_shift"), so through it an fMP4
+ * rendition that starts at 0 seems to start 2 frames late. What players use
+ * is in the boxes: a track's first sample is presented at the fragment's
+ * decode time (tfdt) plus the sample's composition offset (trun). */
+typedef struct fmp4_track {
+    uint32_t id, timescale;
+    char handler[5];
+    int has_start;
+    double start;
+} fmp4_track;
+
+static int read_whole(const char *path, uint8_t **buf, size_t *len)
+{
+    char *b = NULL;
+    int ret = cl_read_file(path, 64 << 20, &b, len);
+    *buf = (uint8_t *)b;
+    return ret;
+}
+
+/* Walks the boxes of [p, end): containers are entered, leaves handled. */
+static void fmp4_walk(const uint8_t *p, const uint8_t *end, fmp4_track *t, int *nt, uint32_t *cur_id,
+                      uint64_t *tfdt)
+{
+    while (end - p >= 8) {
+        uint64_t size = AV_RB32(p);
+        const uint8_t *body = p + 8;
+        if (size == 1 && end - p >= 16) {
+            size = AV_RB64(p + 8);
+            body = p + 16;
+        }
+        if (size < 8 || size > (uint64_t)(end - p))
+            return;
+        const uint8_t *bend = p + size;
+        uint32_t type = AV_RB32(p + 4);
+        int ver = bend - body >= 4 ? body[0] : -1;
+        uint32_t flags = bend - body >= 4 ? AV_RB24(body + 1) : 0;
+        if (type == MKBETAG('m', 'o', 'o', 'v') || type == MKBETAG('t', 'r', 'a', 'k') ||
+            type == MKBETAG('m', 'd', 'i', 'a') || type == MKBETAG('m', 'o', 'o', 'f') ||
+            type == MKBETAG('t', 'r', 'a', 'f')) {
+            if (type == MKBETAG('t', 'r', 'a', 'k') && *nt < 8)
+                memset(&t[(*nt)++], 0, sizeof(*t));
+            fmp4_walk(body, bend, t, nt, cur_id, tfdt);
+        } else if (type == MKBETAG('t', 'k', 'h', 'd') && *nt && bend - body >= (ver == 1 ? 24 : 16)) {
+            t[*nt - 1].id = AV_RB32(body + (ver == 1 ? 20 : 12));
+        } else if (type == MKBETAG('m', 'd', 'h', 'd') && *nt && bend - body >= (ver == 1 ? 24 : 16)) {
+            t[*nt - 1].timescale = AV_RB32(body + (ver == 1 ? 20 : 12));
+        } else if (type == MKBETAG('h', 'd', 'l', 'r') && *nt && bend - body >= 12) {
+            memcpy(t[*nt - 1].handler, body + 8, 4);
+        } else if (type == MKBETAG('t', 'f', 'h', 'd') && bend - body >= 8) {
+            *cur_id = AV_RB32(body + 4);
+        } else if (type == MKBETAG('t', 'f', 'd', 't') && bend - body >= (ver == 1 ? 12 : 8)) {
+            *tfdt = ver == 1 ? AV_RB64(body + 4) : AV_RB32(body + 4);
+        } else if (type == MKBETAG('t', 'r', 'u', 'n') && bend - body >= 8) {
+            const uint8_t *q = body + 8;
+            q += (flags & 0x1) ? 4 : 0;
+            q += (flags & 0x4) ? 4 : 0;
+            q += (flags & 0x100) ? 4 : 0;
+            q += (flags & 0x200) ? 4 : 0;
+            q += (flags & 0x400) ? 4 : 0;
+            int64_t cts = 0;
+            if ((flags & 0x800) && bend - q >= 4)
+                cts = ver == 1 ? (int32_t)AV_RB32(q) : (int64_t)AV_RB32(q);
+            for (int i = 0; i < *nt; i++)
+                if (t[i].id == *cur_id && t[i].timescale && !t[i].has_start) {
+                    t[i].start = ((double)*tfdt + (double)cts) / t[i].timescale;
+                    t[i].has_start = 1;
+                }
+        }
+        p = bend;
+    }
+}
+
+/* When the first video and audio samples of an fMP4 rendition are shown. */
+static int fmp4_starts(const char *init, const char *segment, double *vstart, double *astart)
+{
+    uint8_t *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    fmp4_track t[8];
+    int nt = 0, ret = -1;
+    uint32_t cur = 0;
+    uint64_t tfdt = 0;
+    if (read_whole(init, &a, &la) >= 0 && read_whole(segment, &b, &lb) >= 0) {
+        fmp4_walk(a, a + la, t, &nt, &cur, &tfdt);
+        fmp4_walk(b, b + lb, t, &nt, &cur, &tfdt);
+        int have_v = 0;
+        *astart = 0;
+        for (int i = 0; i < nt; i++) {
+            if (!t[i].has_start)
+                continue;
+            if (!strcmp(t[i].handler, "vide") && !have_v++)
+                *vstart = t[i].start;
+            else if (!strcmp(t[i].handler, "soun"))
+                *astart = t[i].start;
+        }
+        ret = have_v ? 0 : -1;
+    }
+    free(a);
+    free(b);
+    return ret;
+}
+
 /* The profile, from the codec's configuration record when the demuxer
  * leaves it unknown (fMP4 segments read through the HLS demuxer): avcC
  * byte 1 is H.264's profile_idc, AAC's AudioSpecificConfig starts with the
@@ -82,8 +185,15 @@ static int level_number(const char *level)
 
 /* A media playlist: ends, names an init segment, every file exists, and
  * its segments add up to the clip. */
-static int verify_playlist(clipline_context *c, const cl_verify_req *v, double *total)
+typedef struct playlist_facts {
+    double total;        /* sum of EXTINF */
+    char init[1024];     /* EXT-X-MAP URI */
+    char first[1024];    /* first segment */
+} playlist_facts;
+
+static int verify_playlist(clipline_context *c, const cl_verify_req *v, playlist_facts *pf)
 {
+    double *total = &pf->total;
     char *text = NULL, *dir = cl_path_dir(v->path);
     int ret = cl_read_file(v->path, 4 << 20, &text, NULL), segs = 0, ended = 0, map = 0;
     *total = 0;
@@ -102,9 +212,12 @@ static int verify_playlist(clipline_context *c, const cl_verify_req *v, double *
         else if (!strcmp(l, "#EXT-X-ENDLIST"))
             ended = 1;
         else if (!strncmp(l, "#EXT-X-MAP:URI=\"", 16) && strchr(l + 16, '"'))
-            snprintf(name, sizeof(name), "%.*s", (int)(strchr(l + 16, '"') - (l + 16)), l + 16), map = 1;
+            snprintf(name, sizeof(name), "%.*s", (int)(strchr(l + 16, '"') - (l + 16)), l + 16), map = 1,
+                snprintf(pf->init, sizeof(pf->init), "%s", name);
+        else if (l[0] != '#' && !segs++)
+            snprintf(name, sizeof(name), "%s", l), snprintf(pf->first, sizeof(pf->first), "%s", l);
         else if (l[0] != '#')
-            snprintf(name, sizeof(name), "%s", l), segs++;
+            snprintf(name, sizeof(name), "%s", l);
         if (!name[0])
             continue;
         char *f = cl_path_join(dir, name);
@@ -138,9 +251,21 @@ int cl_media_verify(clipline_context *c, const cl_verify_req *v)
                       v->path, cl_averr(ret, e));
         goto end;
     }
-    double hls_total = 0;
-    if (v->hls && (ret = verify_playlist(c, v, &hls_total)) < 0)
+    playlist_facts pf = { 0 };
+    double hls_total = 0, hls_vstart = 0, hls_astart = 0;
+    if (v->hls && (ret = verify_playlist(c, v, &pf)) < 0)
         goto end; /* again, for the total; cheap */
+    hls_total = pf.total;
+    if (v->hls) {
+        char *dir = cl_path_dir(v->path);
+        char *init = dir ? cl_path_join(dir, pf.init) : NULL, *first = dir ? cl_path_join(dir, pf.first) : NULL;
+        int ok = init && first && fmp4_starts(init, first, &hls_vstart, &hls_astart) >= 0;
+        free(dir);
+        free(init);
+        free(first);
+        CHECK(ok, "cannot read the first segment's timing (%s)", pf.first);
+        CHECK(fabs(hls_vstart) < 1e-6, "the first frame is presented at %.3f s, not 0", hls_vstart);
+    }
     int moov_ok = 0;
     if (!v->hls && !v->webm)
         CHECK(moov_first(v->path, &moov_ok) >= 0 && moov_ok, "the moov atom is not before mdat");
@@ -185,6 +310,10 @@ int cl_media_verify(clipline_context *c, const cl_verify_req *v)
         CHECK(a->ch_layout.nb_channels == 2, "%d audio channels, not 2", a->ch_layout.nb_channels);
         double vstart = vs->start_time != AV_NOPTS_VALUE ? vs->start_time * av_q2d(vs->time_base) : 0;
         double astart = as->start_time != AV_NOPTS_VALUE ? as->start_time * av_q2d(as->time_base) : 0;
+        if (v->hls) { /* from the segment's own boxes (see fmp4_starts) */
+            vstart = hls_vstart;
+            astart = hls_astart;
+        }
         CHECK(fabs(vstart - astart) < frame, "audio and video start %.3f s apart",
               fabs(vstart - astart));
     }

@@ -132,7 +132,8 @@ static int cmp_str(const void *a, const void *b)
 static int is_sub(const char *name)
 {
     const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".srt") || !strcasecmp(dot, ".vtt"));
+    return dot && (!strcasecmp(dot, ".srt") || !strcasecmp(dot, ".vtt") || !strcasecmp(dot, ".ass") ||
+                   !strcasecmp(dot, ".ssa"));
 }
 
 int cl_subs_check(clipline_context *c, const char *path, const char *lang, json_t **out)

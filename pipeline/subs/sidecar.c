@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <libavutil/error.h>
 
@@ -42,7 +44,8 @@ int cl_subs_valid_lang(const char *s, size_t len)
 
 static int sub_ext(const char *ext)
 {
-    return !strcasecmp(ext, "srt") || !strcasecmp(ext, "vtt");
+    return !strcasecmp(ext, "srt") || !strcasecmp(ext, "vtt") || !strcasecmp(ext, "ass") ||
+           !strcasecmp(ext, "ssa");
 }
 
 /* "<clip>.<lang>.<ext>" or "<lang>.<ext>": fills lang, returns 2, 1, or 0. */
@@ -69,6 +72,44 @@ static int match_name(const char *name, const char *clip, char lang[36])
 static int cmp_lang(const void *a, const void *b)
 {
     return strcmp(((const cl_sub_input *)a)->lang, ((const cl_sub_input *)b)->lang);
+}
+
+/* A translator's editor may still be writing a file: one changed in the
+ * last SETTLE_S seconds is looked at again after SETTLE_WAIT_MS; if its
+ * size or time changed meanwhile it is left for the next run (and said so),
+ * never read half-written. Returns the new count. */
+#define SETTLE_S 2
+#define SETTLE_WAIT_MS 300
+static int drop_unsettled(clipline_context *c, cl_sub_input *v, int n)
+{
+    struct stat st[SUBS_MAX_FILES];
+    int recent = 0;
+    time_t now = time(NULL);
+    for (int i = 0; i < n; i++) {
+        if (stat(v[i].path, &st[i]) < 0)
+            memset(&st[i], 0, sizeof(st[i]));
+        recent |= st[i].st_mtime + SETTLE_S > now;
+    }
+    if (!recent)
+        return n;
+    struct timespec ts = { 0, SETTLE_WAIT_MS * 1000000L };
+    nanosleep(&ts, NULL);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat again;
+        int changed = st[i].st_mtime + SETTLE_S > now &&
+                      (stat(v[i].path, &again) < 0 || again.st_size != st[i].st_size ||
+                       again.st_mtim.tv_sec != st[i].st_mtim.tv_sec || again.st_mtim.tv_nsec != st[i].st_mtim.tv_nsec);
+        if (changed) {
+            cl_log(c, CLIPLINE_LOG_WARNING,
+                   "%s: still being written (it changed within %d ms); left for the next run", v[i].path,
+                   SETTLE_WAIT_MS);
+            free(v[i].path);
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    return k;
 }
 
 int cl_subs_scan(clipline_context *c, const char *dir, const char *clip, cl_sub_input **list,
@@ -107,6 +148,7 @@ int cl_subs_scan(clipline_context *c, const char *dir, const char *clip, cl_sub_
     closedir(d);
     if (!v)
         return AVERROR(ENOMEM);
+    n = drop_unsettled(c, v, n);
     for (int i = 0; ret >= 0 && i < n; i++)
         if (cl_sha256_file(v[i].path, v[i].sha256, NULL) < 0)
             ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: cannot read: %s", v[i].path,
@@ -172,7 +214,7 @@ static void write_report(const cl_sub_input *in, const clsub_track *t, const cl_
 /* Reads, decodes, parses and moves a subtitle file onto the clip's
  * timeline. On failure `err` says why (for the translator's report). */
 static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, clsub_track **out,
-                        cl_sidecar_result *res, char *err, size_t errlen)
+                        cl_sidecar_result *res, char *err, size_t errlen, cl_burn_source *ass)
 {
     char *bytes = NULL;
     size_t len = 0;
@@ -185,7 +227,7 @@ static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, c
         snprintf(err, errlen, "%s", ret == CLIPLINE_ERROR_LIMIT ? "larger than 16 MiB" : strerror(AVUNERROR(ret)));
         goto end;
     }
-    if ((ret = clsub_decode(bytes, len, in->lang, NULL, &text, err, errlen)) < 0)
+    if ((ret = clsub_decode(bytes, len, in->lang, in->encoding[0] ? in->encoding : NULL, &text, err, errlen)) < 0)
         goto end;
     snprintf(res->encoding, sizeof(res->encoding), "%s", text->encoding);
     res->encoding_how = text->path == CLSUB_CHARSET_BOM        ? "from its byte-order mark"
@@ -193,6 +235,17 @@ static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, c
                         : text->path == CLSUB_CHARSET_LANGUAGE ? "not UTF-8: the usual encoding for this language"
                                                                : "as the job says";
     ret = clsub_parse(text->utf8, text->len, CLSUB_FORMAT_UNKNOWN, &track);
+    if (ass && track && track->format == CLSUB_FORMAT_ASS && ret >= 0) {
+        if (!(ass->ass = malloc(text->len + 1))) {
+            ret = AVERROR(ENOMEM);
+            snprintf(err, errlen, "out of memory");
+            goto end;
+        }
+        memcpy(ass->ass, text->utf8, text->len);
+        ass->ass[text->len] = '\0';
+        ass->ass_len = text->len;
+        ass->ass_offset_ms = in->clip_timeline ? 0 : in_us / 1000;
+    }
     if (track) {
         res->cues_read = (int)track->cues_read;
         res->cues_kept = (int)track->cues_kept;
@@ -227,7 +280,7 @@ int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in
     char *vtt = NULL, err[512] = "";
     size_t vlen = 0;
     clsub_track *track = NULL;
-    int ret = load_clipped(in, in_us, out_us, &track, res, err, sizeof(err));
+    int ret = load_clipped(in, in_us, out_us, &track, res, err, sizeof(err), NULL);
     if (ret >= 0 && (ret = clsub_write_vtt(track, &vtt, &vlen)) < 0)
         snprintf(err, sizeof(err), "%s", clsub_strerror(ret));
     if (ret >= 0 && (ret = cl_write_file_atomic(out_path, vtt, vlen)) < 0)
@@ -241,30 +294,132 @@ int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in
     return ret;
 }
 
+void cl_burn_source_free(cl_burn_source *src)
+{
+    clsub_track_free(&src->track);
+    free(src->ass);
+    memset(src, 0, sizeof(*src));
+}
+
 int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
-                         clsub_track **out)
+                         const char *font_dir, cl_burn_source *src)
 {
     char err[512] = "";
     cl_sidecar_result res;
     clsub_track *track = NULL;
     clsub_glyph_report *g = NULL;
-    *out = NULL;
-    int ret = load_clipped(in, in_us, out_us, &track, &res, err, sizeof(err));
+    memset(src, 0, sizeof(*src));
+    int ret = load_clipped(in, in_us, out_us, &track, &res, err, sizeof(err), src);
     if (ret < 0) {
         ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
         goto end;
     }
     /* glyph pre-flight: never a burned video with boxes */
-    ret = clsub_glyph_check(track, in->lang, NULL, &g);
+    ret = clsub_glyph_check(track, in->lang, font_dir, &g);
     if (ret < 0) {
         ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: cannot burn in %s: %s", in->path, in->lang,
                       g ? g->message : clsub_strerror(ret));
         goto end;
     }
-    *out = track;
+    src->track = track;
     track = NULL;
 end:
     clsub_glyph_report_free(&g);
     clsub_track_free(&track);
+    if (ret < 0)
+        cl_burn_source_free(src);
     return ret;
+}
+
+int cl_subs_load(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                 clsub_track **out)
+{
+    char err[512] = "";
+    cl_sidecar_result res;
+    int ret = load_clipped(in, in_us, out_us, out, &res, err, sizeof(err), NULL);
+    if (ret < 0) {
+        clsub_track_free(out);
+        return cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
+    }
+    return 0;
+}
+
+/* One WebVTT segment: the cues that overlap [t0, t1), whole. */
+static int write_vtt_segment(const clsub_track *t, int64_t t0, int64_t t1, const char *path)
+{
+    clsub_track view = *t;
+    clsub_cue *cues = malloc((t->n_cues ? t->n_cues : 1) * sizeof(*cues));
+    char *vtt = NULL;
+    size_t len = 0;
+    if (!cues)
+        return AVERROR(ENOMEM);
+    view.n_cues = 0;
+    view.cues = cues;
+    for (size_t i = 0; i < t->n_cues; i++)
+        if (t->cues[i].start_ms < t1 && t->cues[i].end_ms > t0)
+            cues[view.n_cues++] = t->cues[i];
+    int ret = clsub_write_vtt(&view, &vtt, &len);
+    free(cues);
+    if (ret < 0)
+        return AVERROR(EINVAL);
+    /* the timestamp map goes right after the signature line */
+    static const char map[] = "X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n";
+    char *nl = memchr(vtt, '\n', len);
+    size_t head = nl ? (size_t)(nl - vtt) + 1 : len;
+    char *out = malloc(len + sizeof(map) + 1);
+    if (!out) {
+        free(vtt);
+        return AVERROR(ENOMEM);
+    }
+    memcpy(out, vtt, head);
+    if (!nl)
+        out[head++] = '\n';
+    memcpy(out + head, map, sizeof(map) - 1);
+    memcpy(out + head + sizeof(map) - 1, vtt + (nl ? head : len), len - (nl ? head : len));
+    size_t total = len + sizeof(map) - 1 + (nl ? 0 : 1);
+    ret = cl_write_file_atomic(path, out, total);
+    free(out);
+    free(vtt);
+    return ret;
+}
+
+int cl_subs_write_hls(clipline_context *c, const clsub_track *track, const char *dir,
+                      int64_t clip_ms, double segment_s)
+{
+    int64_t seg_ms = (int64_t)(segment_s * 1000 + 0.5);
+    if (seg_ms <= 0 || clip_ms <= 0)
+        return AVERROR(EINVAL);
+    int n = (int)((clip_ms + seg_ms - 1) / seg_ms);
+    size_t cap = 512 + (size_t)n * 64, used = 0;
+    char *pl = malloc(cap);
+    if (!pl)
+        return AVERROR(ENOMEM);
+    int64_t longest = clip_ms < seg_ms ? clip_ms : seg_ms;
+    used += (size_t)snprintf(pl, cap,
+                             "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:0\n"
+                             "#EXT-X-PLAYLIST-TYPE:VOD\n",
+                             (int)((longest + 999) / 1000));
+    int ret = 0;
+    for (int i = 0; i < n && ret >= 0; i++) {
+        int64_t t0 = i * seg_ms, t1 = t0 + seg_ms < clip_ms ? t0 + seg_ms : clip_ms;
+        char name[32], *path;
+        snprintf(name, sizeof(name), "seg-%05d.vtt", i);
+        if (!(path = cl_path_join(dir, name))) {
+            ret = AVERROR(ENOMEM);
+            break;
+        }
+        ret = write_vtt_segment(track, t0, t1, path);
+        free(path);
+        used += (size_t)snprintf(pl + used, cap - used, "#EXTINF:%.3f,\n%s\n", (t1 - t0) / 1000.0, name);
+    }
+    used += (size_t)snprintf(pl + used, cap - used, "#EXT-X-ENDLIST\n");
+    char *path = ret >= 0 ? cl_path_join(dir, "index.m3u8") : NULL;
+    if (ret >= 0)
+        ret = path ? cl_write_file_atomic(path, pl, used) : AVERROR(ENOMEM);
+    free(path);
+    free(pl);
+    if (ret < 0)
+        return cl_fail(c, CLIPLINE_ERROR_STORAGE, "%s: cannot write the subtitle rendition: %s", dir,
+                       clipline_strerror(ret));
+    return 0;
 }

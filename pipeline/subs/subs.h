@@ -18,6 +18,7 @@ typedef struct cl_sub_input {
     char *path;
     int clip_timeline;   /* 1: "<clip>.<lang>.<ext>" (already timed to the clip) */
     char sha256[65];     /* of the file's bytes */
+    char encoding[32];   /* as the job says (subtitles.encoding), or "" to detect */
 } cl_sub_input;
 
 /* A BCP-47 tag as used in drop-folder file names ("fr", "pt-BR", "zh-Hans"). */
@@ -25,7 +26,8 @@ int cl_subs_valid_lang(const char *s, size_t len);
 
 /* Lists the subtitle files of `dir` that apply to clip `clip`: for each
  * language, "<clip>.<lang>.<ext>" wins over "<lang>.<ext>". Extensions:
- * srt, vtt (ass/ssa are reported as not supported yet). Sorted by language.
+ * srt, vtt, ass, ssa (any case). Sorted by language. A file changed in the
+ * last seconds and still changing is left out, with a warning.
  * A missing folder is an error naming it. */
 int cl_subs_scan(clipline_context *c, const char *dir, const char *clip, cl_sub_input **list,
                  int *count);
@@ -49,10 +51,30 @@ int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in
  * pre-flight for its language (missing characters fail it, naming them and
  * a font that covers them). *track is freed with clsub_track_free(). */
 typedef struct clsub_track clsub_track;
+typedef struct cl_burn_source {
+    clsub_track *track;   /* the cues on the clip's timeline (always) */
+    char *ass;            /* an ASS/SSA file: its UTF-8 text, burned as authored; else NULL */
+    size_t ass_len;
+    int64_t ass_offset_ms; /* clip time + this = the file's time */
+} cl_burn_source;
+/* font_dir: the job's pinned font folder, or NULL for the system's fonts. */
 int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
-                         clsub_track **track);
+                         const char *font_dir, cl_burn_source *src);
+void cl_burn_source_free(cl_burn_source *src);
 
-/* Checks a subtitle file, or every .srt/.vtt of a folder: encoding, cues,
+/* For soft tracks (MP4 mov_text, HLS subtitle renditions): the file on the
+ * clip's timeline, without the glyph pre-flight (players render it). */
+int cl_subs_load(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                 clsub_track **track);
+
+/* An HLS subtitle rendition of a track on the clip's timeline: WebVTT
+ * segments seg-NNNNN.vtt of `segment_s` (each with the cues it overlaps and
+ * an X-TIMESTAMP-MAP that puts the clip's zero on the media's zero) and the
+ * media playlist index.m3u8, in folder `dir`. */
+int cl_subs_write_hls(clipline_context *c, const clsub_track *track, const char *dir,
+                      int64_t clip_ms, double segment_s);
+
+/* Checks a subtitle file, or every .srt/.vtt/.ass/.ssa of a folder: encoding, cues,
  * problems with line numbers (parser and lint), glyph coverage for the
  * language (from `lang`, or the file name's "<lang>.<ext>"). *out is a JSON
  * report; returns CLIPLINE_ERROR_SUBTITLE when a file has an error. */

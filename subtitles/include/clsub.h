@@ -173,6 +173,9 @@ typedef struct clsub_track {
  *   CLSUB_ERR_NOMEM / CLSUB_ERR_INVAL: *out is NULL. */
 int clsub_parse_srt(const char *utf8, size_t len, clsub_track **out);
 int clsub_parse_vtt(const char *utf8, size_t len, clsub_track **out);
+/* ASS/SSA through libass: Dialogue events as cues (override tags removed,
+ * italic/bold/underline kept as spans, \N as line breaks, drawings left out). */
+int clsub_parse_ass(const char *utf8, size_t len, clsub_track **out);
 int clsub_parse(const char *utf8, size_t len, clsub_format format, clsub_track **out);
 clsub_format clsub_sniff_format(const char *utf8, size_t len);
 void clsub_track_free(clsub_track **track);
@@ -272,6 +275,12 @@ clsub_script clsub_language_script(const char *lang);
  * "Noto Sans" for Latin, Greek, Cyrillic and unknown tags. Never NULL, static.
  * All of them ship in Debian's fonts-noto-core and fonts-noto-cjk. */
 const char *clsub_default_font_family(const char *lang);
+/* ISO 639-2/T code of a BCP-47 tag's language ("fr" -> "fra", "ka" -> "kat"),
+ * as MP4 tracks carry it; "und" when unknown. Static. */
+const char *clsub_language_iso639_2(const char *lang);
+/* The language's name in its own script ("Français", "العربية", "ქართული",
+ * "中文（繁體）" for zh-Hant), for players' menus; NULL when unknown. Static. */
+const char *clsub_language_native_name(const char *lang);
 /* The script that most letters of the track's cue text belong to
  * (CLSUB_SCRIPT_COMMON for a track without letters). */
 clsub_script clsub_track_main_script(const clsub_track *track);
@@ -381,6 +390,7 @@ typedef struct clsub_render_settings {
     const char *font_dir;       /* NULL: system fonts through fontconfig; else ONLY
                                    the fonts in this folder are used */
     double font_scale;          /* multiplies the default size; default 1.0 */
+    int box;                    /* 1: SRT/WebVTT text on a translucent box instead of an outline */
     int max_log_level;          /* messages above this level are not passed on; default INFO */
     /* The libass features for Unicode text (bidi brackets, whole-text layout,
        Unicode line wrapping): -1 (default) on for SRT/WebVTT, off for

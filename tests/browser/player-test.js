@@ -305,6 +305,64 @@ async function main() {
       }
     }
 
+    // ---- 2b. HLS subtitle renditions in hls.js -----------------------------------
+    // The English rendition, switched on in hls.js, must give Chromium's text
+    // track exactly the cues of the English sidecar: same times (so not early
+    // or late: X-TIMESTAMP-MAP), same text, each once although a cue that
+    // crosses a segment boundary is in both segments.
+    const enSidecar = outputs.find((o) => o.kind === 'subtitles' && o.language === 'en');
+    if (master && check(enSidecar, 'no English sidecar in the manifest')) {
+      const vttTime = (t) => { const [h, m, s] = t.split(':'); return +h * 3600 + +m * 60 + +s; };
+      const want = fs.readFileSync(path.join(outDir, enSidecar.path), 'utf8').split(/\r?\n\r?\n/)
+        .map((b) => b.split(/\r?\n/)).map((ls) => { const i = ls.findIndex((l) => l.includes('-->')); return i < 0 ? null : { ls, i }; })
+        .filter(Boolean).map(({ ls, i }) => { const [a, b] = ls[i].split('-->').map((x) => x.trim().split(/\s+/)[0]);
+          return { start: vttTime(a), end: vttTime(b), text: ls.slice(i + 1).join('\n') }; });
+      const hs = await bounded(page.evaluate(async (url) => {
+        const out = { tracks: null, errors: [] };
+        const v = newVideo();
+        v.muted = true;
+        const hls = new Hls({ enableWebVTT: true, renderTextTracksNatively: true, startLevel: 0 });
+        try {
+          hls.on(Hls.Events.ERROR, (_, d) => out.errors.push({ details: d.details, fatal: d.fatal }));
+          const parsed = new Promise((res) => hls.once(Hls.Events.MANIFEST_PARSED, res));
+          hls.loadSource(url);
+          hls.attachMedia(v);
+          await Promise.race([parsed, new Promise((_, rej) => setTimeout(() => rej(new Error('no MANIFEST_PARSED within 10 s')), 10000))]);
+          out.tracks = hls.subtitleTracks.map((t) => ({ lang: t.lang, name: t.name }));
+          const en = hls.subtitleTracks.findIndex((t) => t.lang === 'en');
+          if (en < 0) return out;
+          hls.subtitleDisplay = true;
+          hls.subtitleTrack = en;
+          v.playbackRate = 4;
+          const ended = waitEvent(v, 'ended', 30000, 'HLS subtitles');
+          await v.play();
+          await ended;
+          const tt = Array.from(v.textTracks).find((t) => t.language === 'en' || t.label === hls.subtitleTracks[en].name);
+          out.mode = tt && tt.mode;
+          out.cues = tt ? Array.from(tt.cues || [], (c) => ({ start: c.startTime, end: c.endTime, text: c.text })) : null;
+        } catch (e) {
+          out.exception = String(e.message || e);
+        } finally {
+          hls.destroy();
+          v.remove();
+        }
+        return out;
+      }, `${base}/${master.path}`), 60000, 'HLS subtitles');
+      results.hls_subtitles = hs;
+      console.log(`${elapsed()} == HLS subtitles: ${JSON.stringify(hs.tracks)}; English cues in hls.js ${JSON.stringify(hs.cues)}`);
+      if (check(!hs.exception, `HLS subtitles: ${hs.exception}`) && check(hs.cues, 'HLS subtitles: no English text track in Chromium')) {
+        const langs = (hs.tracks || []).map((t) => t.lang).sort().join(',');
+        const sidecarLangs = outputs.filter((o) => o.kind === 'subtitles').map((o) => o.language).sort().join(',');
+        check(langs === sidecarLangs, `HLS subtitles: hls.js lists languages ${langs}, the sidecars are ${sidecarLangs}`);
+        check(hs.cues.length === want.length, `HLS subtitles: ${hs.cues.length} English cues in hls.js, the sidecar has ${want.length}`);
+        for (let i = 0; i < Math.min(hs.cues.length, want.length); i++) {
+          const g = hs.cues[i], w = want[i];
+          check(Math.abs(g.start - w.start) < 0.002 && Math.abs(g.end - w.end) < 0.002 && g.text === w.text,
+            `HLS subtitles: cue ${i + 1} is ${g.start}-${g.end} "${g.text}", the sidecar's ${w.start}-${w.end} "${w.text}"`);
+        }
+      }
+    }
+
     // ---- 3. the clip's WebVTT sidecar ------------------------------------------
     const sidecar = outputs.find((o) => o.kind === 'subtitles' && o.mime === 'text/vtt');
     const poster = mp4s.find((o) => o.preset === 'web-720p') || mp4s[0];

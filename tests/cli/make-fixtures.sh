@@ -51,3 +51,7 @@ VTT
 printf '1\n00:00:01,200 --> 00:00:02,200\n%s\n' "بدائل الاحتجاز" | iconv -f UTF-8 -t CP1256 > subs/ar.srt
 # a file with broken UTF-8 and no language in its name: never guessed
 printf '1\n00:00:01,000 --> 00:00:02,000\nna\xefve caf\xe9\n' > broken.srt
+# a Georgian translation, and a pinned font folder with only a Latin/Greek/Cyrillic font
+mkdir -p subs-ka fonts-latin
+printf '1\n00:00:01,200 --> 00:00:02,200\n%s\n' "ალტერნატივები" > subs-ka/ka.srt
+ln -sf /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf fonts-latin/NotoSans-Regular.ttf

@@ -9,6 +9,7 @@
 
 #include "../subtitles/harness.h"
 #include "media/fanout.h"
+#include "core/util.h"
 #include "media/media_internal.h"
 
 static void test_fit(void)
@@ -106,12 +107,123 @@ static void test_probe_verify(clipline_context *c, const char *fixtures)
     CHECK(f.has_video && !f.has_audio);
 }
 
+/* An HLS rendition of 40 frames of x264 (B-frames on), written by
+ * clipline's segmenter or, for comparison, by FFmpeg's HLS muxer. */
+static int make_hls(const char *dir, int ffmpeg_muxer)
+{
+    const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+    AVCodecContext *e = codec ? avcodec_alloc_context3(codec) : NULL;
+    AVFrame *f = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    cl_segmenter *seg = NULL;
+    AVFormatContext *hls = NULL;
+    int ret = e && f && pkt ? 0 : AVERROR(ENOMEM);
+    if (ret < 0)
+        goto end;
+    e->width = 320;
+    e->height = 180;
+    e->pix_fmt = AV_PIX_FMT_YUV420P;
+    e->time_base = (AVRational){ 1, 30 };
+    e->framerate = (AVRational){ 30, 1 };
+    e->gop_size = e->keyint_min = 15;
+    e->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    AVDictionary *o = NULL;
+    av_dict_set(&o, "preset", "veryfast", 0);
+    av_dict_set(&o, "x264-params", "scenecut=0:open-gop=0", 0);
+    ret = avcodec_open2(e, codec, &o);
+    av_dict_free(&o);
+    if (ret < 0)
+        goto end;
+    if (ffmpeg_muxer) {
+        char pl[4200], segs[4200];
+        snprintf(pl, sizeof(pl), "%s/index.m3u8", dir);
+        snprintf(segs, sizeof(segs), "%s/seg-%%05d.m4s", dir);
+        if ((ret = avformat_alloc_output_context2(&hls, NULL, "hls", pl)) < 0)
+            goto end;
+        AVStream *st = avformat_new_stream(hls, NULL);
+        avcodec_parameters_from_context(st->codecpar, e);
+        st->time_base = e->time_base;
+        av_dict_set(&o, "hls_segment_type", "fmp4", 0);
+        av_dict_set(&o, "hls_playlist_type", "vod", 0);
+        av_dict_set(&o, "hls_segment_filename", segs, 0);
+        ret = avformat_write_header(hls, &o);
+        av_dict_free(&o);
+    } else {
+        ret = cl_segmenter_open(&seg, dir, 1, e, NULL);
+    }
+    f->format = e->pix_fmt;
+    f->width = e->width;
+    f->height = e->height;
+    if (ret >= 0)
+        ret = av_frame_get_buffer(f, 0);
+    for (int i = 0; ret >= 0 && i <= 40; i++) {
+        if (i < 40 && (ret = av_frame_make_writable(f)) >= 0) {
+            for (int y = 0; y < f->height; y++)
+                for (int x = 0; x < f->width; x++)
+                    f->data[0][y * f->linesize[0] + x] = (uint8_t)(x + y + 3 * i);
+            memset(f->data[1], 128, (size_t)f->linesize[1] * f->height / 2);
+            memset(f->data[2], 128, (size_t)f->linesize[2] * f->height / 2);
+            f->pts = i;
+        }
+        ret = avcodec_send_frame(e, i < 40 ? f : NULL);
+        while (ret >= 0 && (ret = avcodec_receive_packet(e, pkt)) >= 0) {
+            pkt->duration = 1;
+            if (seg) {
+                ret = cl_segmenter_write(seg, pkt, 1);
+            } else {
+                av_packet_rescale_ts(pkt, e->time_base, hls->streams[0]->time_base);
+                ret = av_interleaved_write_frame(hls, pkt);
+            }
+            av_packet_unref(pkt);
+        }
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            ret = 0;
+    }
+    if (ret >= 0)
+        ret = seg ? cl_segmenter_finish(seg) : av_write_trailer(hls);
+end:
+    cl_segmenter_free(&seg);
+    avformat_free_context(hls);
+    avcodec_free_context(&e);
+    av_frame_free(&f);
+    av_packet_free(&pkt);
+    return ret;
+}
+
+/* The verifier reads an fMP4 rendition's start from its boxes: clipline's
+ * segments show the first frame at 0; FFmpeg 5.1's HLS muxer's show it two
+ * frames late to players that ignore edit lists. */
+static void test_hls_start(clipline_context *c)
+{
+    char tmpl[] = "/tmp/clipline-test-hls-XXXXXX", pl[256];
+    for (int ffmpeg_muxer = 0; ffmpeg_muxer < 2; ffmpeg_muxer++) {
+        char *dir = mkdtemp(tmpl);
+        CHECK(dir != NULL);
+        if (!dir)
+            return;
+        CHECK_INT(make_hls(dir, ffmpeg_muxer), 0);
+        snprintf(pl, sizeof(pl), "%s/index.m3u8", dir);
+        cl_verify_req v = { .path = pl, .hls = 1, .max_width = 320, .max_height = 180,
+                            .expect_duration_s = 40 / 30.0 };
+        int ret = cl_media_verify(c, &v);
+        if (!ffmpeg_muxer) {
+            CHECK_INT(ret, 0);
+        } else {
+            CHECK_INT(ret, CLIPLINE_ERROR_VERIFY);
+            CHECK(strstr(clipline_error_detail(c), "the first frame is presented at 0.067 s, not 0") != NULL);
+        }
+        cl_remove_tree(dir);
+        strcpy(tmpl, "/tmp/clipline-test-hls-XXXXXX");
+    }
+}
+
 int main(int argc, char **argv)
 {
     clipline_context *c = NULL;
     CHECK_INT(clipline_open(&c, NULL), 0);
     test_fit();
     test_queue();
+    test_hls_start(c);
     if (argc > 1)
         test_probe_verify(c, argv[1]);
     clipline_close(&c);

@@ -359,6 +359,35 @@ static void test_misc(void)
     CHECK(r == NULL);
 }
 
+/* The job's "box" style: the text sits on a translucent dark box, so many
+ * more pixels around the line are darkened than with the outline alone. */
+static void test_box(void)
+{
+    size_t changed[2] = { 0, 0 };
+    for (int box = 0; box < 2; box++) {
+        picture p = {0};
+        clsub_track *t = parse_srt("A short line");
+        clsub_renderer *r = NULL;
+        clsub_render_settings s;
+        clsub_render_default_settings(&s);
+        s.width = W;
+        s.height = H;
+        s.lang = "en";
+        s.box = box;
+        clsub_render_info info;
+        if (t && picture_alloc(&p) == 0 && clsub_render_open(&r, t, &s) == 0 &&
+            clsub_render_frame(r, 2000, &p.f, &info) > 0) {
+            for (size_t i = 0; i < (size_t)W * H; i++)
+                changed[box] += p.buf[i] < GREY_Y - 20;
+        }
+        clsub_render_close(&r);
+        clsub_track_free(&t);
+        free(p.buf);
+    }
+    CHECK(changed[0] > 0);
+    CHECK(changed[1] > 3 * changed[0]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -366,6 +395,7 @@ int main(int argc, char **argv)
         return 2;
     }
     test_misc();
+    test_box();
     test_markup();
     test_changes_and_empty();
     test_rtl_order();
