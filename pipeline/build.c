@@ -43,8 +43,15 @@ static json_t *publish_file(run_state *rs, const char *local, const char *rel, c
         cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read back: %s", local, clipline_strerror(ret));
         return NULL;
     }
+    clipline_progress p = { .event = "progress", .item = rs->item, .output = rel, .phase = "publish",
+                            .percent = 0, .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = bytes };
+    cl_progress_ev(rs->c, &p);
     if (cl_storage_publish(rs->st, local, rel, mime) < 0)
         return NULL;
+    p.event = "done";
+    p.percent = 100;
+    p.status = "ok";
+    cl_progress_ev(rs->c, &p);
     return entry(rel, kind, mime, preset, sha, bytes, duration, fp);
 }
 
@@ -196,7 +203,7 @@ static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
 }
 
 static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
-                          int nb, int has_audio)
+                          planned **owner, int nb, int has_audio)
 {
     for (int i = 0; i < nb; i++) {
         const char *paths[2] = { reqs[i].out_path, NULL };
@@ -215,6 +222,12 @@ static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl
             v.webm = !strcmp(enc[i]->container, "webm");
             if (!v.webm)
                 snprintf(v.level, sizeof(v.level), "%s", enc[i]->video.level);
+            char shown[1200]; /* the output as it will be named at the destination */
+            if (k == 0 && owner[i])
+                snprintf(shown, sizeof(shown), "%s", owner[i]->rel);
+            else
+                snprintf(shown, sizeof(shown), "%s/%s/hls/%s/index.m3u8", cj->iv->id, cj->clip->name, enc[i]->name);
+            cl_progress(rs->c, "progress", rs->item, shown, "verify", -1);
             int ret = cl_media_verify(rs->c, &v);
             if (ret < 0)
                 return ret;
@@ -458,7 +471,7 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     ret = cl_media_transcode(rs->c, &req);
     cj->report = req.report;
     cj->has_report = ret >= 0;
-    if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, nb, req.report.has_audio)) < 0)
+    if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, owner, nb, req.report.has_audio)) < 0)
         goto end;
     if (find_kind(cj, OUT_HLS) && find_kind(cj, OUT_HLS)->build &&
         (ret = publish_hls(rs, cj, enc, reqs, nb, &soft, outputs)) < 0)

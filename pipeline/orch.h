@@ -25,6 +25,7 @@ typedef struct run_state {
     clipline_run_summary sum;
     char versions[512];
     json_t *report; /* items for --report / --junit, or NULL */
+    const char *item; /* the item being built ("interview/clip"), for progress events */
 } run_state;
 
 typedef struct clip_times {
@@ -55,6 +56,7 @@ typedef struct clip_job {
     int n;
     cl_clip_report report;
     int has_report;
+    json_t *trimmed; /* what trim_silence / trim_black changed, or NULL */
     char label[512];
 } clip_job;
 

@@ -73,14 +73,15 @@ void report_item_time(run_state *rs, double seconds)
 
 static int write_json_report(run_state *rs, int ret, double seconds)
 {
-    json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:{s:i,s:i,s:i,s:i,s:i},s:O}", "clipline", rs->versions,
+    json_t *items = rs->report ? json_incref(rs->report) : json_array();
+    json_t *root = json_pack("{s:s,s:s,s:s,s:s,s:f,s:{s:i,s:i,s:i,s:i,s:i},s:o}", "clipline", rs->versions,
                              "job", rs->job.path ? rs->job.path : "", "status",
                              ret >= 0 ? "ok" : ret == CLIPLINE_ERROR_ITEMS_FAILED ? "items failed"
                                                                                    : clipline_error_class(ret),
                              "destination", rs->job.destination ? rs->job.destination : "", "seconds", seconds,
                              "summary", "items", rs->sum.items, "ok", rs->sum.items_ok, "failed",
                              rs->sum.items_failed, "outputs_built", rs->sum.outputs_built, "outputs_up_to_date",
-                             rs->sum.outputs_skipped, "items", rs->report ? rs->report : json_array());
+                             rs->sum.outputs_skipped, "items", items);
     if (root && ret < 0 && ret != CLIPLINE_ERROR_ITEMS_FAILED) /* the job itself could not run */
         json_object_set_new(root, "error", json_pack("{s:s,s:s}", "class", clipline_error_class(ret), "message",
                                                      clipline_error_detail(rs->c)));

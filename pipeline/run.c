@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+
+#include <libavutil/common.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,8 @@ static int write_clip_manifest(run_state *rs, const clip_job *cj, json_t *output
                           (cj->t.out_us - cj->t.in_us) / 1e6, "outputs", outputs);
     if (cj->has_report)
         json_object_set_new(m, "media", media_report(cj));
+    if (cj->trimmed)
+        json_object_set(m, "trimmed", cj->trimmed);
     char *text = cl_manifest_dump(m);
     json_decref(m);
     if (!text)
@@ -130,13 +134,33 @@ static int write_clip_manifest(run_state *rs, const clip_job *cj, json_t *output
     return ret;
 }
 
-static void explain_clip(run_state *rs, const clip_job *cj)
+static void explain_clip(run_state *rs, const clip_job *cj, const cl_sub_input *subs, int nb_subs)
 {
     char a[32], b[32], l[32], m[32];
     cl_log(rs->c, CLIPLINE_LOG_INFO, "clip %s: %s to %s, %s of a %s module%s", cj->label,
            cl_format_time(cj->t.in_us, a), cl_format_time(cj->t.out_us, b),
            cl_format_time(cj->t.out_us - cj->t.in_us, l), cl_format_time(rs->job.module_length_us, m),
            cj->clip->allow_longer ? " (longer allowed)" : "");
+    /* per language, on the clip's timeline: what the shift kept, first and last cue */
+    for (int i = 0; i < nb_subs; i++) {
+        cl_sidecar_result r;
+        char first[64], last[64];
+        if (cl_subs_explain(rs->c, &subs[i], cj->t.in_us, cj->t.out_us, &r, first, last, sizeof(first)) < 0) {
+            cl_log(rs->c, CLIPLINE_LOG_WARNING, "clip %s, %s: %s", cj->label, subs[i].lang,
+                   clipline_error_detail(rs->c));
+            continue;
+        }
+        if (r.cues_in_clip == 0) {
+            cl_log(rs->c, CLIPLINE_LOG_INFO, "clip %s, %s: no cue in the clip (%d outside)", cj->label,
+                   subs[i].lang, r.cues_outside);
+            continue;
+        }
+        cl_log(rs->c, CLIPLINE_LOG_INFO,
+               "clip %s, %s: %d cues in the clip (%d cut at in/out, %d outside); first at %s \"%s\", "
+               "last ends at %s \"%s\"",
+               cj->label, subs[i].lang, r.cues_in_clip, r.cues_clipped, r.cues_outside,
+               cl_format_time(r.first_ms * 1000, a), first, cl_format_time(r.last_ms * 1000, b), last);
+    }
 }
 
 /* After a build: lists every output (new, skipped, or failed but still
@@ -176,6 +200,61 @@ static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
     return ret;
 }
 
+static int64_t frame_floor(int64_t us, double fps)
+{
+    return fps > 0 ? (int64_t)llround(floor(us * fps / 1e6 + 1e-6) * 1e6 / fps) : us;
+}
+
+static int64_t frame_ceil(int64_t us, double fps)
+{
+    return fps > 0 ? (int64_t)llround(ceil(us * fps / 1e6 - 1e-6) * 1e6 / fps) : us;
+}
+
+/* trim_silence / trim_black: the clip's in and out move past what is silent
+ * (black) at its ends, at most max_s each, onto frame boundaries. With both,
+ * only what is silent and black goes: nothing audible or visible is cut. */
+static int apply_trims(run_state *rs, clip_job *cj, const cl_source_facts *f)
+{
+    const cl_clip_spec *clip = cj->clip;
+    double max_s = fmax(clip->trim_silence ? clip->silence_max_s : 0, clip->trim_black ? clip->black_max_s : 0);
+    cl_trim_scan sc = { .source = cj->iv->source, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
+                        .max_us = (int64_t)(max_s * 1e6), .silence = clip->trim_silence && f->has_audio,
+                        .silence_db = clip->silence_db, .black = clip->trim_black, .black_luma = clip->black_luma };
+    int ret = cl_media_trim_scan(rs->c, &sc);
+    if (ret < 0)
+        return ret;
+    int64_t smax = (int64_t)(clip->silence_max_s * 1e6), bmax = (int64_t)(clip->black_max_s * 1e6);
+    int64_t s_lead = FFMIN(sc.silence_lead_us, smax), s_trail = FFMIN(sc.silence_trail_us, smax);
+    int64_t b_lead = FFMIN(sc.black_lead_us, bmax), b_trail = FFMIN(sc.black_trail_us, bmax);
+    int64_t lead = sc.silence && sc.black ? FFMIN(s_lead, b_lead) : sc.silence ? s_lead : sc.black ? b_lead : 0;
+    int64_t trail = sc.silence && sc.black ? FFMIN(s_trail, b_trail) : sc.silence ? s_trail : sc.black ? b_trail : 0;
+    clip_times t = { frame_floor(cj->t.in_us + lead, f->frame_rate), frame_ceil(cj->t.out_us - trail, f->frame_rate) };
+    if (t.in_us < cj->t.in_us)
+        t.in_us = cj->t.in_us;
+    if (t.out_us > cj->t.out_us)
+        t.out_us = cj->t.out_us;
+    if (t.out_us - t.in_us < 1000000 / (f->frame_rate > 0 ? f->frame_rate : 25)) { /* all of it: keep the clip */
+        cl_log(rs->c, CLIPLINE_LOG_WARNING, "%s: the whole clip looks %s; not trimmed", cj->label,
+               sc.silence && !sc.black ? "silent" : sc.black && !sc.silence ? "black" : "silent and black");
+        return 0;
+    }
+    json_t *tr = json_pack("{s:f,s:f,s:f,s:f}", "asked_in_s", cj->t.in_us / 1e6, "asked_out_s", cj->t.out_us / 1e6,
+                           "in_moved_s", (t.in_us - cj->t.in_us) / 1e6, "out_moved_s", (t.out_us - cj->t.out_us) / 1e6);
+    if (tr && sc.silence)
+        json_object_set_new(tr, "silence", json_pack("{s:f,s:f,s:f}", "leading_s", s_lead / 1e6, "trailing_s",
+                                                      s_trail / 1e6, "threshold_db", clip->silence_db));
+    if (tr && sc.black)
+        json_object_set_new(tr, "black", json_pack("{s:f,s:f,s:i}", "leading_s", b_lead / 1e6, "trailing_s",
+                                                    b_trail / 1e6, "threshold", clip->black_luma));
+    char a[32], b[32], x[32], y[32];
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: trimmed %s to %s (in +%.3f s, out -%.3f s; asked %s to %s)", cj->label,
+           cl_format_time(t.in_us, a), cl_format_time(t.out_us, b), (t.in_us - cj->t.in_us) / 1e6,
+           (cj->t.out_us - t.out_us) / 1e6, cl_format_time(cj->t.in_us, x), cl_format_time(cj->t.out_us, y));
+    cj->trimmed = tr;
+    cj->t = t;
+    return 0;
+}
+
 /* The encoding the job gives for a language, or "". */
 static const char *job_encoding(const cl_job_spec *job, const char *lang)
 {
@@ -202,7 +281,8 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
                       clip->name, clip->error);
         goto end;
     }
-    if ((ret = resolve_times(rs, iv, clip, f, &cj.t)) < 0)
+    if ((ret = resolve_times(rs, iv, clip, f, &cj.t)) < 0 ||
+        ((clip->trim_silence || clip->trim_black) && (ret = apply_trims(rs, &cj, f)) < 0))
         goto end;
     if (iv->subtitles && (ret = cl_subs_scan(c, iv->subtitles, clip->name, &subs, &nb_subs)) < 0)
         goto end;
@@ -213,7 +293,7 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         goto end;
     }
     if (rs->o->explain)
-        explain_clip(rs, &cj);
+        explain_clip(rs, &cj, subs, nb_subs);
     if ((ret = plan_clip(rs, &cj, subs, nb_subs, outputs)) <= 0 || rs->o->dry_run)
         goto end;
     ret = build_media(rs, &cj, f->has_audio, outputs);
@@ -225,6 +305,7 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
 end:
     ret = finish_clip(rs, &cj, ret, outputs);
     json_decref(outputs);
+    json_decref(cj.trimmed);
     cl_subs_free(&subs, nb_subs);
     free(cj.pl);
     return ret;
@@ -287,8 +368,18 @@ static int run_items(run_state *rs)
                 cl_fail(rs->c, ferr, "%s", ferr_msg);
             rs->sum.items++;
             double t0 = cl_now_s();
+            char item[600];
+            snprintf(item, sizeof(item), "%s/%s", iv->id, iv->clips[k].name);
+            rs->item = item;
+            cl_progress(rs->c, "item", item, NULL, NULL, -1);
             int ret = run_clip(rs, iv, &iv->clips[k], &f, ferr);
             report_item_time(rs, cl_now_s() - t0);
+            clipline_progress done = { .event = "done", .item = item, .percent = 100, .out_time_s = -1, .fps = -1,
+                                       .speed = -1, .eta_s = 0, .bytes = -1,
+                                       .status = ret >= 0 ? "ok" : "failed" };
+            if (ret != CLIPLINE_ERROR_INTERRUPTED)
+                cl_progress_ev(rs->c, &done);
+            rs->item = NULL;
             if (ret == CLIPLINE_ERROR_INTERRUPTED)
                 return ret;
             if (ret < 0) {
@@ -340,6 +431,11 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
 end:
     if (summary)
         *summary = rs.sum;
+    clipline_progress sp = { .event = "summary", .percent = 100, .out_time_s = -1, .fps = -1, .speed = -1,
+                             .eta_s = -1, .bytes = -1, .status = ret >= 0 ? "ok" : "failed",
+                             .items = rs.sum.items, .items_ok = rs.sum.items_ok, .items_failed = rs.sum.items_failed,
+                             .outputs_built = rs.sum.outputs_built, .outputs_up_to_date = rs.sum.outputs_skipped };
+    cl_progress_ev(c, &sp);
     if (o->report_path || o->junit_path) {
         char detail[CL_DETAIL_MAX];
         snprintf(detail, sizeof(detail), "%s", clipline_error_detail(c));

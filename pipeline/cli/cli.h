@@ -21,7 +21,7 @@ typedef struct cli_args {
     const char *pos[CLI_MAX_POSITIONAL];
     int nb_pos;
     /* options (see the table in options.c) */
-    const char *dest, *preset_dir, *lang, *report, *junit;
+    const char *dest, *preset_dir, *lang, *report, *junit, *progress;
     int threads, force, dry_run, fail_fast, json, verbose, quiet, explain;
 } cli_args;
 
@@ -49,5 +49,9 @@ int cli_cmd_probe(const cli_args *a);
 int cli_cmd_presets(const cli_args *a);
 int cli_cmd_subs(const cli_args *a);
 int cli_cmd_init(const cli_args *a);
+
+/* progress.c */
+int cli_progress_setup(const char *mode, clipline_settings *s); /* -1: bad mode */
+void cli_progress_clear(void); /* before a log line, on a terminal */
 
 #endif

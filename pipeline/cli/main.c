@@ -29,6 +29,7 @@ static void log_to_stderr(void *opaque, int level, const char *origin, const cha
                       : level <= CLIPLINE_LOG_WARNING ? "warning: "
                                                       : "";
     const char *from = strcmp(origin, "clipline") ? origin : NULL;
+    cli_progress_clear();
     fprintf(stderr, "clipline: %s%s%s%s\n", lvl, from ? from : "", from ? ": " : "", msg);
 }
 
@@ -54,6 +55,8 @@ int cli_open(const cli_args *a, clipline_context **ctx)
                                   : CLIPLINE_LOG_INFO;
     s.preset_dir = a->preset_dir;
     s.threads = a->threads;
+    if (cli_progress_setup(a->progress, &s) < 0)
+        return CLIPLINE_ERROR_CONFIG;
     int ret = clipline_open(ctx, &s);
     if (ret < 0) {
         fprintf(stderr, "clipline: error: cannot start: %s\n", clipline_strerror(ret));

@@ -42,6 +42,8 @@ static const cli_option options[] = {
     { "dry-run", 0, OPT_FLAG, OFF(dry_run), NULL, "run", "plan only: print what would be built" },
     { "fail-fast", 0, OPT_FLAG, OFF(fail_fast), NULL, "run", "stop at the first failed item" },
     { "explain", 0, OPT_FLAG, OFF(explain), NULL, "plan", "say why each output is built or skipped" },
+    { "progress", 0, OPT_STRING, OFF(progress), "MODE", "run plan",
+      "auto (a live line on a terminal), tty, json (NDJSON events on stdout) or none" },
     { "report", 0, OPT_STRING, OFF(report), "FILE", "run plan",
       "write a JSON report: per item its status, outputs, seconds, error class and message" },
     { "junit", 0, OPT_STRING, OFF(junit), "FILE", "run plan",

@@ -152,3 +152,19 @@ void clipline_interrupt(clipline_context *ctx)
     if (ctx)
         ctx->interrupted = 1;
 }
+
+void cl_progress_ev(const clipline_context *c, const clipline_progress *p)
+{
+    if (c && c->s.progress_cb)
+        c->s.progress_cb(c->s.progress_opaque, p);
+}
+
+void cl_progress(const clipline_context *c, const char *event, const char *item, const char *output,
+                 const char *phase, double percent)
+{
+    if (!c || !c->s.progress_cb)
+        return;
+    clipline_progress p = { .event = event, .item = item, .output = output, .phase = phase, .percent = percent,
+                            .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = -1 };
+    c->s.progress_cb(c->s.progress_opaque, &p);
+}

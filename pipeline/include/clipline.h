@@ -92,10 +92,33 @@ typedef void (*clipline_log_cb)(void *opaque, int level, const char *origin, con
 /* ---- Context ---- */
 typedef struct clipline_context clipline_context;
 
+/* ---- Progress ---- */
+/** One progress event. Strings are valid during the callback only. */
+typedef struct clipline_progress {
+    const char *event;  /* "item" (an item starts), "progress", "done" (an output or
+                           item finished), "summary" (the run's end) */
+    const char *item;   /* "interview/clip"; NULL for "summary" */
+    const char *output; /* the output's path at the destination, or NULL for the item */
+    const char *phase;  /* "probe", "encode", "verify", "publish"; NULL when none */
+    double percent;     /* 0-100 of the phase, < 0 when unknown */
+    double out_time_s;  /* encode: media time done so far */
+    double fps;         /* encode: frames per second, so far */
+    double speed;       /* encode: media seconds per wall second */
+    double eta_s;       /* seconds left in the phase, < 0 when unknown */
+    int64_t bytes;      /* publish: bytes of the output */
+    const char *status; /* "done": "ok" or "failed"; else NULL */
+    /* "summary" only */
+    int items, items_ok, items_failed, outputs_built, outputs_up_to_date;
+} clipline_progress;
+typedef void (*clipline_progress_cb)(void *opaque, const clipline_progress *p);
+
 typedef struct clipline_settings {
     int log_level;          /* messages above this level are dropped; default INFO */
     clipline_log_cb log_cb; /* NULL: messages are dropped */
     void *log_opaque;
+    clipline_progress_cb progress_cb; /* NULL: no progress events; called from the
+                                         thread running clipline_run() */
+    void *progress_opaque;
     const char *preset_dir; /* folder of preset JSON files; NULL: built-in folder */
     int threads;            /* worker threads to use in total; 0: all cores */
 } clipline_settings;

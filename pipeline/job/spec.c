@@ -62,8 +62,70 @@ static const cl_keyspec clip_keys[] = {
     { "out", CL_JSTRING | CL_JNUMBER },
     { "duration", CL_JSTRING | CL_JNUMBER },
     { "allow_longer", CL_JBOOL },
+    { "trim_silence", CL_JBOOL | CL_JOBJECT },
+    { "trim_black", CL_JBOOL | CL_JOBJECT },
     { NULL, 0 },
 };
+
+static const cl_keyspec trim_silence_keys[] = {
+    { "max_s", CL_JNUMBER },
+    { "threshold_db", CL_JNUMBER },
+    { NULL, 0 },
+};
+
+static const cl_keyspec trim_black_keys[] = {
+    { "max_s", CL_JNUMBER },
+    { "threshold", CL_JINT },
+    { NULL, 0 },
+};
+
+/* "trim_silence": true | { "max_s": 3, "threshold_db": -45 }; "trim_black"
+ * likewise with "threshold" (mean 8-bit luma). */
+static int load_trim(clipline_context *c, const cl_jsondoc *doc, const char *ptr, json_t *o, cl_clip_spec *clip)
+{
+    char p2[300], where[700];
+    json_t *ts = json_object_get(o, "trim_silence"), *tb = json_object_get(o, "trim_black");
+    clip->trim_silence = ts && !json_is_false(ts);
+    clip->trim_black = tb && !json_is_false(tb);
+    clip->silence_max_s = clip->black_max_s = 3;
+    clip->silence_db = -45;
+    clip->black_luma = 24;
+    for (int k = 0; k < 2; k++) {
+        json_t *v = k ? tb : ts;
+        if (!json_is_object(v))
+            continue;
+        snprintf(p2, sizeof(p2), "%s/%s", ptr, k ? "trim_black" : "trim_silence");
+        int ret = cl_json_check_keys(c, doc, p2, v, k ? trim_black_keys : trim_silence_keys,
+                                     k ? "\"trim_black\"" : "\"trim_silence\"");
+        if (ret < 0)
+            return ret;
+        json_t *max = json_object_get(v, "max_s"), *th = json_object_get(v, "threshold_db");
+        json_t *luma = json_object_get(v, "threshold");
+        if (max && (json_number_value(max) <= 0 || json_number_value(max) > 60)) {
+            snprintf(p2 + strlen(p2), sizeof(p2) - strlen(p2), "/max_s");
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: max_s = %g is out of range (0, 60]",
+                           cl_json_where(doc, p2, where, sizeof(where)), json_number_value(max));
+        }
+        if (th && (json_number_value(th) < -90 || json_number_value(th) > -10)) {
+            snprintf(p2 + strlen(p2), sizeof(p2) - strlen(p2), "/threshold_db");
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: threshold_db = %g is out of range [-90, -10]",
+                           cl_json_where(doc, p2, where, sizeof(where)), json_number_value(th));
+        }
+        if (luma && (json_integer_value(luma) < 16 || json_integer_value(luma) > 128)) {
+            snprintf(p2 + strlen(p2), sizeof(p2) - strlen(p2), "/threshold");
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: threshold = %lld is out of range [16, 128]",
+                           cl_json_where(doc, p2, where, sizeof(where)), (long long)json_integer_value(luma));
+        }
+        if (k == 0) {
+            clip->silence_max_s = max ? json_number_value(max) : clip->silence_max_s;
+            clip->silence_db = th ? json_number_value(th) : clip->silence_db;
+        } else {
+            clip->black_max_s = max ? json_number_value(max) : clip->black_max_s;
+            clip->black_luma = luma ? (int)json_integer_value(luma) : clip->black_luma;
+        }
+    }
+    return 0;
+}
 
 int cl_timepoint_parse(const char *s, cl_timepoint *t)
 {
@@ -176,6 +238,8 @@ static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *ptr
     json_t *title = json_object_get(o, "title");
     clip->title = title ? strdup(json_string_value(title)) : NULL;
     clip->allow_longer = json_is_true(json_object_get(o, "allow_longer"));
+    if ((ret = load_trim(c, doc, ptr, o, clip)) < 0)
+        return ret;
     static const char *keys[] = { "in", "out", "duration" };
     cl_timepoint *tps[] = { &clip->in, &clip->out, &clip->duration };
     for (int i = 0; i < 3; i++) {

@@ -31,6 +31,11 @@ typedef struct cl_clip_spec {
     char *title;
     cl_timepoint in, out, duration;
     int allow_longer;
+    /* trimming helpers: tighten in/out past silence, black frames */
+    int trim_silence, trim_black;
+    double silence_max_s, silence_db;
+    double black_max_s;
+    int black_luma;
     char *error; /* a problem found while reading the job; fails this clip */
 } cl_clip_spec;
 

@@ -107,6 +107,20 @@ int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts
 
 int cl_media_transcode(clipline_context *c, cl_clip_req *req);
 
+/* ---- the trimming helpers' look at a clip's ends (trimscan.c) ---- */
+typedef struct cl_trim_scan {
+    const char *source;
+    int64_t in_us, out_us; /* the clip as asked */
+    int64_t max_us;        /* how far into the clip to look from each end */
+    int silence;           /* look for silence: below silence_db dBFS over 10 ms */
+    double silence_db;
+    int black;             /* look for black: mean 8-bit luma at most black_luma */
+    int black_luma;
+    /* filled in: how much of each end is silent / black (at most max_us) */
+    int64_t silence_lead_us, silence_trail_us, black_lead_us, black_trail_us;
+} cl_trim_scan;
+int cl_media_trim_scan(clipline_context *c, cl_trim_scan *r);
+
 /* A subtitle rendition of the ladder (EXT-X-MEDIA TYPE=SUBTITLES). */
 typedef struct cl_hls_subtitle {
     const char *lang;  /* BCP-47 */

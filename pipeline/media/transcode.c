@@ -27,6 +27,7 @@
 #include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 
+#include "../core/util.h"
 #include "media_internal.h"
 
 /* An audio encoder and the samples waiting for a full frame of it. */
@@ -73,6 +74,8 @@ typedef struct transcoder {
     cl_rendition *r;
     int nb_r, started;
     cl_poster poster;
+    int64_t expected_frames;      /* for progress; 0: unknown */
+    double t_start, t_progress;   /* wall clock: start, last progress event */
     enum AVColorSpace colorspace; /* of the decoded frames */
     enum AVColorRange color_range;
     cl_picture_props props;       /* what the renditions start from */
@@ -582,6 +585,25 @@ static int open_prefilter(transcoder *t, const AVFrame *f)
     return start_renditions(t);
 }
 
+/* An "encode" progress event at most every half second (and at the end). */
+static void report_progress(transcoder *t, int last)
+{
+    double now = cl_now_s();
+    if (!last && now - t->t_progress < 0.5)
+        return;
+    t->t_progress = now;
+    double el = now - t->t_start, fps = el > 0 ? t->frames_out / el : 0, rate = av_q2d(t->frame_rate);
+    double done = rate > 0 ? t->frames_out / rate : 0;
+    clipline_progress p = { .event = "progress", .item = t->req->label, .phase = "encode", .percent = -1,
+                            .out_time_s = done, .fps = fps, .speed = el > 0 ? done / el : 0, .eta_s = -1,
+                            .bytes = -1 };
+    if (t->expected_frames > 0) {
+        p.percent = last ? 100 : fmin(99.9, 100.0 * t->frames_out / t->expected_frames);
+        p.eta_s = last ? 0 : fps > 0 ? fmax(0, (t->expected_frames - t->frames_out) / fps) : -1;
+    }
+    cl_progress_ev(t->c, &p);
+}
+
 static int push_frames(transcoder *t)
 {
     for (;;) {
@@ -593,6 +615,7 @@ static int push_frames(transcoder *t)
         if (t->req->poster_path)
             cl_poster_offer(&t->poster, t->pframe, t->frames_out);
         t->frames_out++;
+        report_progress(t, 0);
         for (int i = 0; i < t->nb_r; i++) {
             cl_qitem it = { .kind = CL_Q_VIDEO };
             it.frame = i + 1 < t->nb_r ? av_frame_clone(t->pframe) : av_frame_alloc();
@@ -792,6 +815,8 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
     int64_t len_us = req->out_us == INT64_MAX ? (t.in->duration > 0 ? t.in->duration - req->in_us : 0)
                                               : req->out_us - req->in_us;
     cl_poster_init(&t.poster, (int64_t)(len_us / 1e6 * av_q2d(t.frame_rate)));
+    t.expected_frames = (int64_t)llround(len_us / 1e6 * av_q2d(t.frame_rate));
+    t.t_start = t.t_progress = cl_now_s();
     plan_loudness(&t);
     if (!t.audio_done && (ret = audio_graph(&t)) < 0) {
         ret = tc_fail(&t, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the audio filters");
@@ -802,6 +827,8 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
     req->report.has_audio = !t.audio_done || t.silent;
     ret = run_loop(&t);
     ret = join_renditions(&t, ret);
+    if (ret >= 0)
+        report_progress(&t, 1);
     if (ret >= 0 && req->poster_path) {
         req->report.poster_time_s = t.poster.best_index / av_q2d(t.frame_rate);
         ret = cl_poster_write(c, &t.poster, req->poster_path, &t.props, req->poster_max_width,

@@ -423,3 +423,41 @@ int cl_subs_write_hls(clipline_context *c, const clsub_track *track, const char 
                        clipline_strerror(ret));
     return 0;
 }
+
+/* Plain text of a cue on one line, cut to size bytes at a UTF-8 boundary. */
+static void cue_line(const clsub_cue *cue, char *out, size_t size)
+{
+    char *plain = NULL;
+    out[0] = '\0';
+    if (clsub_cue_plain_text(cue, &plain) < 0 || !plain)
+        return;
+    size_t k = 0;
+    for (const char *p = plain; *p && k + 1 < size; p++)
+        out[k++] = *p == '\n' ? ' ' : *p;
+    if (plain[k] && k > 0) /* cut: back to a character boundary, mark it */
+        while (k > 0 && ((unsigned char)out[k] & 0xC0) == 0x80)
+            k--;
+    out[k] = '\0';
+    if (strlen(plain) >= size && k + 4 < size)
+        strcat(out, "...");
+    free(plain);
+}
+
+int cl_subs_explain(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                    cl_sidecar_result *res, char *first, char *last, size_t size)
+{
+    char err[512] = "";
+    clsub_track *t = NULL;
+    first[0] = last[0] = '\0';
+    int ret = load_clipped(in, in_us, out_us, &t, res, err, sizeof(err), NULL);
+    if (ret < 0) {
+        clsub_track_free(&t);
+        return cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
+    }
+    if (t->n_cues) {
+        cue_line(&t->cues[0], first, size);
+        cue_line(&t->cues[t->n_cues - 1], last, size);
+    }
+    clsub_track_free(&t);
+    return 0;
+}

@@ -62,6 +62,12 @@ int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in
                          const char *font_dir, cl_burn_source *src);
 void cl_burn_source_free(cl_burn_source *src);
 
+/* For `plan --explain`: the file on the clip's timeline, its counts (in
+ * `res`) and the plain text of its first and last cue after the shift
+ * (each cut to `size` bytes at a character boundary; "" when none). */
+int cl_subs_explain(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+                    cl_sidecar_result *res, char *first, char *last, size_t size);
+
 /* For soft tracks (MP4 mov_text, HLS subtitle renditions): the file on the
  * clip's timeline, without the glyph pre-flight (players render it). */
 int cl_subs_load(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,

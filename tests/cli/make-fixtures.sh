@@ -55,3 +55,7 @@ printf '1\n00:00:01,000 --> 00:00:02,000\nna\xefve caf\xe9\n' > broken.srt
 mkdir -p subs-ka fonts-latin
 printf '1\n00:00:01,200 --> 00:00:02,200\n%s\n' "ალტერნატივები" > subs-ka/ka.srt
 ln -sf /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf fonts-latin/NotoSans-Regular.ttf
+# silence (until 1.2 s, from 5.2 s) and black frames (until 0.5 s, from 5 s) at both ends: trim_silence, trim_black
+[ -s trim.mov ] || gen trim.mov --duration 6 \
+  --video "testsrc2=s=320x180:r=30,drawbox=color=black:t=fill:enable='lt(t\,0.5)+gte(t\,5)'" \
+  --audio "sine=f=440:r=48000,volume=volume=0:enable='lt(t\,1.2)+gte(t\,5.2)'"

@@ -1,0 +1,102 @@
+/*
+ * progress.c: the run's progress for people and machines. `--progress json`
+ * writes one JSON object per event on stdout (NDJSON: event, item, output,
+ * phase, percent, out_time_s, fps, speed, eta_s, bytes, status; a "summary"
+ * event last); `tty` keeps one live line on stderr (auto: when stderr is a
+ * terminal); `none` prints nothing but the logs.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static int tty_line; /* a live line is on the terminal */
+
+void cli_progress_clear(void)
+{
+    if (tty_line) {
+        fputs("\r\033[K", stderr);
+        tty_line = 0;
+    }
+}
+
+static void set_num(json_t *o, const char *key, double v)
+{
+    if (v >= 0)
+        json_object_set_new(o, key, json_real(v));
+}
+
+static void to_json(void *opaque, const clipline_progress *p)
+{
+    (void)opaque;
+    json_t *o = json_pack("{s:s}", "event", p->event);
+    if (!o)
+        return;
+    if (p->item)
+        json_object_set_new(o, "item", json_string(p->item));
+    if (p->output)
+        json_object_set_new(o, "output", json_string(p->output));
+    if (p->phase)
+        json_object_set_new(o, "phase", json_string(p->phase));
+    set_num(o, "percent", p->percent);
+    set_num(o, "out_time_s", p->out_time_s);
+    set_num(o, "fps", p->fps);
+    set_num(o, "speed", p->speed);
+    set_num(o, "eta_s", p->eta_s);
+    if (p->bytes >= 0)
+        json_object_set_new(o, "bytes", json_integer(p->bytes));
+    if (p->status)
+        json_object_set_new(o, "status", json_string(p->status));
+    if (!strcmp(p->event, "summary")) {
+        json_object_set_new(o, "items", json_integer(p->items));
+        json_object_set_new(o, "items_ok", json_integer(p->items_ok));
+        json_object_set_new(o, "items_failed", json_integer(p->items_failed));
+        json_object_set_new(o, "outputs_built", json_integer(p->outputs_built));
+        json_object_set_new(o, "outputs_up_to_date", json_integer(p->outputs_up_to_date));
+    }
+    char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    if (line) {
+        puts(line);
+        fflush(stdout);
+    }
+    free(line);
+    json_decref(o);
+}
+
+static void to_tty(void *opaque, const clipline_progress *p)
+{
+    (void)opaque;
+    if (strcmp(p->event, "progress")) {
+        cli_progress_clear();
+        return;
+    }
+    char pct[16] = "", eta[32] = "", speed[32] = "";
+    if (p->percent >= 0)
+        snprintf(pct, sizeof(pct), " %3.0f%%", p->percent);
+    if (p->speed > 0)
+        snprintf(speed, sizeof(speed), " %.2fx", p->speed);
+    if (p->eta_s >= 0)
+        snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)p->eta_s / 60, (int)p->eta_s % 60);
+    fprintf(stderr, "\r\033[Kclipline: %s: %s%s%s%s%s%s", p->item ? p->item : "", p->phase ? p->phase : "",
+            p->output ? " " : "", p->output ? p->output : "", pct, speed, eta);
+    fflush(stderr);
+    tty_line = 1;
+}
+
+int cli_progress_setup(const char *mode, clipline_settings *s)
+{
+    if (!mode || !strcmp(mode, "auto"))
+        mode = isatty(STDERR_FILENO) ? "tty" : "none";
+    if (!strcmp(mode, "json"))
+        s->progress_cb = to_json;
+    else if (!strcmp(mode, "tty"))
+        s->progress_cb = to_tty;
+    else if (strcmp(mode, "none")) {
+        fprintf(stderr, "clipline: error: --progress takes auto, tty, json or none, not \"%s\"\n", mode);
+        return -1;
+    }
+    return 0;
+}
