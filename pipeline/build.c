@@ -43,8 +43,9 @@ static json_t *publish_file(run_state *rs, const char *local, const char *rel, c
         cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read back: %s", local, clipline_strerror(ret));
         return NULL;
     }
-    clipline_progress p = { .event = "progress", .item = rs->item, .output = rel, .phase = "publish",
-                            .percent = 0, .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = bytes };
+    clipline_progress p = cl_progress_make("progress", rs->item, rel, "publish");
+    p.percent = 0;
+    p.bytes = bytes;
     cl_progress_ev(rs->c, &p);
     if (cl_storage_publish(rs->st, local, rel, mime) < 0)
         return NULL;

@@ -374,9 +374,10 @@ static int run_items(run_state *rs)
             cl_progress(rs->c, "item", item, NULL, NULL, -1);
             int ret = run_clip(rs, iv, &iv->clips[k], &f, ferr);
             report_item_time(rs, cl_now_s() - t0);
-            clipline_progress done = { .event = "done", .item = item, .percent = 100, .out_time_s = -1, .fps = -1,
-                                       .speed = -1, .eta_s = 0, .bytes = -1,
-                                       .status = ret >= 0 ? "ok" : "failed" };
+            clipline_progress done = cl_progress_make("done", item, NULL, NULL);
+            done.percent = 100;
+            done.eta_s = 0;
+            done.status = ret >= 0 ? "ok" : "failed";
             if (ret != CLIPLINE_ERROR_INTERRUPTED)
                 cl_progress_ev(rs->c, &done);
             rs->item = NULL;
@@ -431,10 +432,14 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
 end:
     if (summary)
         *summary = rs.sum;
-    clipline_progress sp = { .event = "summary", .percent = 100, .out_time_s = -1, .fps = -1, .speed = -1,
-                             .eta_s = -1, .bytes = -1, .status = ret >= 0 ? "ok" : "failed",
-                             .items = rs.sum.items, .items_ok = rs.sum.items_ok, .items_failed = rs.sum.items_failed,
-                             .outputs_built = rs.sum.outputs_built, .outputs_up_to_date = rs.sum.outputs_skipped };
+    clipline_progress sp = cl_progress_make("summary", NULL, NULL, NULL);
+    sp.percent = 100;
+    sp.status = ret >= 0 ? "ok" : "failed";
+    sp.items = rs.sum.items;
+    sp.items_ok = rs.sum.items_ok;
+    sp.items_failed = rs.sum.items_failed;
+    sp.outputs_built = rs.sum.outputs_built;
+    sp.outputs_up_to_date = rs.sum.outputs_skipped;
     cl_progress_ev(c, &sp);
     if (o->report_path || o->junit_path) {
         char detail[CL_DETAIL_MAX];

@@ -159,12 +159,18 @@ void cl_progress_ev(const clipline_context *c, const clipline_progress *p)
         c->s.progress_cb(c->s.progress_opaque, p);
 }
 
+clipline_progress cl_progress_make(const char *event, const char *item, const char *output, const char *phase)
+{
+    return (clipline_progress){ .event = event, .item = item, .output = output, .phase = phase, .percent = -1,
+                                .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = -1 };
+}
+
 void cl_progress(const clipline_context *c, const char *event, const char *item, const char *output,
                  const char *phase, double percent)
 {
     if (!c || !c->s.progress_cb)
         return;
-    clipline_progress p = { .event = event, .item = item, .output = output, .phase = phase, .percent = percent,
-                            .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = -1 };
+    clipline_progress p = cl_progress_make(event, item, output, phase);
+    p.percent = percent;
     c->s.progress_cb(c->s.progress_opaque, &p);
 }

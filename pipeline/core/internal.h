@@ -28,6 +28,8 @@ void cl_log(const clipline_context *c, int level, const char *fmt, ...)
 void cl_vlog(const clipline_context *c, int level, const char *origin, const char *fmt, va_list ap);
 /* A message from a library ("ffmpeg", "libass"), already formatted. */
 void cl_log_from(const clipline_context *c, int level, const char *origin, const char *msg);
+/* A progress event with every number unknown (-1) and no status. */
+clipline_progress cl_progress_make(const char *event, const char *item, const char *output, const char *phase);
 /* A progress event to the context's callback, if any (unset numbers: -1). */
 void cl_progress(const clipline_context *c, const char *event, const char *item, const char *output,
                  const char *phase, double percent);

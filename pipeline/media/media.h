@@ -69,6 +69,7 @@ typedef struct cl_rendition_req {
     double out_duration_s;
     int hls_segments;
     int64_t hls_bandwidth; /* peak segment bit rate, for the master playlist */
+    int64_t hls_avg_bandwidth;
     char codecs[64];       /* RFC 6381, e.g. "avc1.64001f,mp4a.40.2" */
 } cl_rendition_req;
 

@@ -49,7 +49,8 @@ int cl_segmenter_open(cl_segmenter **s, const char *dir, double target_s,
 /* Packets in their encoder's time base; audio is copied and held until its segment. */
 int cl_segmenter_write(cl_segmenter *s, const AVPacket *pkt, int video);
 int cl_segmenter_finish(cl_segmenter *s); /* last segment, then index.m3u8 */
-int cl_segmenter_segments(const cl_segmenter *s);
+/* After finish: segments, and the peak and average segment bit rates. */
+void cl_segmenter_stats(const cl_segmenter *s, int *segments, int64_t *peak_bps, int64_t *avg_bps);
 void cl_segmenter_free(cl_segmenter **s);
 
 typedef struct cl_rendition {

@@ -380,7 +380,8 @@ static int finish(cl_rendition *r)
     if (r->hls) {
         if ((ret = cl_segmenter_finish(r->hls)) < 0)
             return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the HLS rendition");
-        r->req->hls_segments = cl_segmenter_segments(r->hls);
+        cl_segmenter_stats(r->hls, &r->req->hls_segments, &r->req->hls_bandwidth,
+                           &r->req->hls_avg_bandwidth);
     }
     r->req->out_duration_s = r->frames / av_q2d(r->in.frame_rate);
     return 0;

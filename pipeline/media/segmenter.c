@@ -47,6 +47,9 @@ struct cl_segmenter {
     int64_t end_pts;   /* end of the last video frame seen, in vtb */
     double *durations;
     int nb_segs, cap_segs;
+    int last_size;       /* bytes of the buffer taken last */
+    int64_t total_bytes; /* of the segments */
+    int64_t peak_bps;    /* the highest segment bit rate */
 };
 
 static int new_buffer(cl_segmenter *s)
@@ -60,6 +63,7 @@ static int take_buffer(cl_segmenter *s, const char *name)
     uint8_t *data = NULL;
     int size = avio_close_dyn_buf(s->mux->pb, &data);
     s->mux->pb = NULL;
+    s->last_size = size;
     int ret = size < 0 ? size : 0;
     if (ret >= 0 && name) {
         char *path = cl_path_join(s->dir, name);
@@ -148,7 +152,11 @@ static int cut(cl_segmenter *s, int64_t end)
     if ((ret = release_audio(s, end)) < 0 || (ret = av_write_frame(s->mux, NULL)) < 0 ||
         (ret = take_buffer(s, name)) < 0)
         return ret;
-    s->durations[s->nb_segs++] = (end - s->seg_start) * av_q2d(s->vtb);
+    double dur = (end - s->seg_start) * av_q2d(s->vtb);
+    s->durations[s->nb_segs++] = dur;
+    s->total_bytes += s->last_size;
+    if (dur > 0 && (int64_t)ceil(s->last_size * 8.0 / dur) > s->peak_bps)
+        s->peak_bps = (int64_t)ceil(s->last_size * 8.0 / dur);
     s->seg_start = end;
     return new_buffer(s);
 }
@@ -227,9 +235,14 @@ int cl_segmenter_finish(cl_segmenter *s)
     return write_playlist(s);
 }
 
-int cl_segmenter_segments(const cl_segmenter *s)
+void cl_segmenter_stats(const cl_segmenter *s, int *segments, int64_t *peak_bps, int64_t *avg_bps)
 {
-    return s->nb_segs;
+    double total = 0;
+    for (int i = 0; i < s->nb_segs; i++)
+        total += s->durations[i];
+    *segments = s->nb_segs;
+    *peak_bps = s->peak_bps;
+    *avg_bps = total > 0 ? (int64_t)ceil(s->total_bytes * 8.0 / total) : 0;
 }
 
 void cl_segmenter_free(cl_segmenter **sp)

@@ -594,9 +594,10 @@ static void report_progress(transcoder *t, int last)
     t->t_progress = now;
     double el = now - t->t_start, fps = el > 0 ? t->frames_out / el : 0, rate = av_q2d(t->frame_rate);
     double done = rate > 0 ? t->frames_out / rate : 0;
-    clipline_progress p = { .event = "progress", .item = t->req->label, .phase = "encode", .percent = -1,
-                            .out_time_s = done, .fps = fps, .speed = el > 0 ? done / el : 0, .eta_s = -1,
-                            .bytes = -1 };
+    clipline_progress p = cl_progress_make("progress", t->req->label, NULL, "encode");
+    p.out_time_s = done;
+    p.fps = fps;
+    p.speed = el > 0 ? done / el : 0;
     if (t->expected_frames > 0) {
         p.percent = last ? 100 : fmin(99.9, 100.0 * t->frames_out / t->expected_frames);
         p.eta_s = last ? 0 : fps > 0 ? fmax(0, (t->expected_frames - t->frames_out) / fps) : -1;
