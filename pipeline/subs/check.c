@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -132,8 +131,7 @@ static int cmp_str(const void *a, const void *b)
 static int is_sub(const char *name)
 {
     const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".srt") || !strcasecmp(dot, ".vtt") || !strcasecmp(dot, ".ass") ||
-                   !strcasecmp(dot, ".ssa"));
+    return dot && cl_subs_extension(dot + 1);
 }
 
 int cl_subs_check(clipline_context *c, const char *path, const char *lang, json_t **out)

@@ -42,7 +42,7 @@ int cl_subs_valid_lang(const char *s, size_t len)
     return 1;
 }
 
-static int sub_ext(const char *ext)
+int cl_subs_extension(const char *ext)
 {
     return !strcasecmp(ext, "srt") || !strcasecmp(ext, "vtt") || !strcasecmp(ext, "ass") ||
            !strcasecmp(ext, "ssa");
@@ -52,7 +52,7 @@ static int sub_ext(const char *ext)
 static int match_name(const char *name, const char *clip, char lang[36])
 {
     const char *dot = strrchr(name, '.');
-    if (!dot || !sub_ext(dot + 1))
+    if (!dot || !cl_subs_extension(dot + 1))
         return 0;
     size_t cl = strlen(clip);
     const char *l = name;

@@ -21,6 +21,9 @@ typedef struct cl_sub_input {
     char encoding[32];   /* as the job says (subtitles.encoding), or "" to detect */
 } cl_sub_input;
 
+/* A subtitle file's extension (without the dot): srt, vtt, ass, ssa, any case. */
+int cl_subs_extension(const char *ext);
+
 /* A BCP-47 tag as used in drop-folder file names ("fr", "pt-BR", "zh-Hans"). */
 int cl_subs_valid_lang(const char *s, size_t len);
 
