@@ -170,7 +170,7 @@ static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
         if (p->kind != OUT_BURN || !p->build)
             continue;
         cl_burn_source src;
-        int ret = cl_subs_prepare_burn(rs->c, p->sub, cj->t.in_us, cj->t.out_us, rs->job.font_dir, &src);
+        int ret = cl_subs_prepare_burn(rs->c, p->sub, &cj->t, rs->job.font_dir, &src);
         if (ret < 0) {
             cl_log(rs->c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(rs->c));
             if (*lang_err >= 0) {
@@ -217,7 +217,7 @@ static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl
             if (!paths[k])
                 continue;
             cl_verify_req v = { .path = paths[k], .hls = k == 1,
-                                .expect_duration_s = (cj->t.out_us - cj->t.in_us) / 1e6,
+                                .expect_duration_s = cl_span_length(&cj->t) / 1e6,
                                 .max_width = enc[i]->video.max_width,
                                 .max_height = enc[i]->video.max_height, .expect_audio = has_audio };
             v.webm = !strcmp(enc[i]->container, "webm");
@@ -258,7 +258,7 @@ static int publish_rung(run_state *rs, clip_job *cj, const planned *hls, const c
     closedir(d);
     qsort(names, (size_t)n, sizeof(*names), cmp_names);
     names[n++] = strdup("index.m3u8"); /* last */
-    double dur = (cj->t.out_us - cj->t.in_us) / 1e6;
+    double dur = cl_span_length(&cj->t) / 1e6;
     for (int i = 0; i < n; i++) {
         char local[2300], rel[2300];
         snprintf(local, sizeof(local), "%s/%s", dir, names[i]);
@@ -295,7 +295,7 @@ static void load_soft(run_state *rs, clip_job *cj, soft_set *s)
         planned *p = &cj->pl[i];
         if (p->kind != OUT_SUBS)
             continue;
-        if (cl_subs_load(rs->c, p->sub, cj->t.in_us, cj->t.out_us, &s->track[s->n]) < 0) {
+        if (cl_subs_load(rs->c, p->sub, &cj->t, &s->track[s->n]) < 0) {
             /* its sidecar fails the item with the full story; the media go on without it */
             cl_log(rs->c, CLIPLINE_LOG_WARNING, "%s: no %s soft track: %s", cj->label, p->sub->lang,
                    clipline_error_detail(rs->c));
@@ -316,7 +316,7 @@ static void free_soft(soft_set *s)
 static int hls_subtitles(run_state *rs, clip_job *cj, const planned *hls, const soft_set *soft,
                          cl_hls_subtitle *subs, char uris[][64])
 {
-    int64_t clip_ms = (cj->t.out_us - cj->t.in_us) / 1000;
+    int64_t clip_ms = cl_span_length(&cj->t) / 1000;
     for (int i = 0; i < soft->n; i++) {
         char dir[1200];
         snprintf(uris[i], 64, "subs-%s/index.m3u8", soft->lang[i]);
@@ -363,7 +363,7 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
             return ret;
     }
     json_t *o = publish_file(rs, master, hls->rel, "playlist", "application/vnd.apple.mpegurl",
-                             hls->preset->name, (cj->t.out_us - cj->t.in_us) / 1e6, hls->fingerprint);
+                             hls->preset->name, cl_span_length(&cj->t) / 1e6, hls->fingerprint);
     if (!o)
         return CLIPLINE_ERROR_STORAGE;
     json_t *lad = json_array();
@@ -461,6 +461,8 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     const cl_audio_preset *ap = nb ? &enc[0]->audio : &rs->job.presets[0].audio;
     cl_clip_req req = {
         .source = cj->iv->source, .label = cj->label, .in_us = cj->t.in_us, .out_us = cj->t.out_us,
+        .intro = { cj->part[0] ? cj->part[0]->file : NULL, cj->t.lead_us },
+        .outro = { cj->part[1] ? cj->part[1]->file : NULL, cj->t.tail_us },
         .renditions = reqs, .nb_renditions = nb,
         .audio = { ap->sample_rate, ap->channels, !strcmp(ap->missing, "silence"),
                    ap->loudness, ap->target_lufs, ap->true_peak_db, ap->fade_ms },
@@ -498,11 +500,11 @@ int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs)
         cl_sidecar_result r;
         if (!(p->staging = cl_storage_staging_path(rs->st, p->rel)))
             return AVERROR(ENOMEM);
-        int ret = cl_subs_make_sidecar(rs->c, p->sub, cj->t.in_us, cj->t.out_us, p->staging, &r);
+        int ret = cl_subs_make_sidecar(rs->c, p->sub, &cj->t, p->staging, &r);
         if (ret < 0)
             return ret;
         json_t *o = publish_file(rs, p->staging, p->rel, "subtitles", "text/vtt", NULL,
-                                 (cj->t.out_us - cj->t.in_us) / 1e6, p->fingerprint);
+                                 cl_span_length(&cj->t) / 1e6, p->fingerprint);
         if (!o)
             return CLIPLINE_ERROR_STORAGE;
         json_object_set_new(o, "language", json_string(p->sub->lang));

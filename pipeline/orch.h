@@ -28,9 +28,7 @@ typedef struct run_state {
     const char *item; /* the item being built ("interview/clip"), for progress events */
 } run_state;
 
-typedef struct clip_times {
-    int64_t in_us, out_us;
-} clip_times;
+typedef cl_span clip_times;
 
 typedef enum out_kind { OUT_MP4, OUT_HLS, OUT_POSTER, OUT_SUBS, OUT_BURN } out_kind;
 
@@ -57,6 +55,7 @@ typedef struct clip_job {
     cl_clip_report report;
     int has_report;
     json_t *trimmed; /* what trim_silence / trim_black changed, or NULL */
+    const cl_part_spec *part[2]; /* intro, outro (their lengths: t.lead_us, t.tail_us) */
     char label[512];
 } clip_job;
 

@@ -47,11 +47,22 @@ static void source_identity(const char *path, char *buf, size_t size)
                  (int64_t)s.st_mtim.tv_sec, s.st_mtim.tv_nsec);
 }
 
-/* Hashes `what` (consumed) with the clip points and the code's versions. */
-static void fingerprint(run_state *rs, json_t *what, const clip_times *t, char out[65])
+/* Hashes `what` (consumed) with the clip points, the intro and outro (file
+ * identity and length) and the code's versions. */
+static void fingerprint(run_state *rs, json_t *what, const clip_job *cj, char out[65])
 {
+    const clip_times *t = &cj->t;
     json_object_set_new(what, "in_us", json_integer(t->in_us));
     json_object_set_new(what, "out_us", json_integer(t->out_us));
+    for (int k = 0; k < 2; k++) {
+        char id[128];
+        if (!cj->part[k])
+            continue;
+        source_identity(cj->part[k]->file, id, sizeof(id));
+        json_object_set_new(what, k ? "outro" : "intro",
+                            json_pack("{s:s,s:I}", "identity", id, "us",
+                                      (json_int_t)(k ? t->tail_us : t->lead_us)));
+    }
     json_object_set_new(what, "versions", json_string(rs->versions));
     char *text = json_dumps(what, JSON_SORT_KEYS | JSON_COMPACT);
     cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
@@ -132,7 +143,7 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
         json_object_set_new(w, "clip_timeline", json_boolean(p->sub->clip_timeline));
         break;
     }
-    fingerprint(rs, w, &cj->t, p->fingerprint);
+    fingerprint(rs, w, cj, p->fingerprint);
 }
 
 /* Why the output must be built, or NULL when it is up to date. */

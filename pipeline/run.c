@@ -64,12 +64,54 @@ static int resolve_times(run_state *rs, const cl_interview_spec *iv, const cl_cl
                iv->id, clip->name, cl_format_time(t->out_us, a), cl_format_time(src_us, b));
         t->out_us = src_us;
     }
-    int64_t len = t->out_us - t->in_us;
+    return 0;
+}
+
+/* The clip's intro and outro: each file probed, its length (a still: its
+ * "duration", 3 s by default; a video: its own, or cut to "duration") made
+ * a whole number of the clip's frames. Then the whole against the module. */
+static int resolve_parts(run_state *rs, clip_job *cj, const cl_source_facts *f)
+{
+    clipline_context *c = rs->c;
+    const cl_clip_spec *clip = cj->clip;
+    char a[32], b[32];
+    double fps = cl_media_output_rate(f->frame_rate);
+    for (int k = 0; k < 2; k++) {
+        const char *what = k ? "outro" : "intro";
+        const cl_part_spec *ps = cl_clip_part(&rs->job, clip, k);
+        cl_source_facts pf;
+        cj->part[k] = ps;
+        if (!ps)
+            continue;
+        if (cl_media_source_facts(c, ps->file, &pf) < 0) {
+            char why[CL_DETAIL_MAX];
+            snprintf(why, sizeof(why), "%s", clipline_error_detail(c));
+            return cl_fail(c, CLIPLINE_ERROR_INPUT, "interview \"%s\", clip \"%s\": the %s (%s): %s", cj->iv->id,
+                           clip->name, what, ps->where, why);
+        }
+        if (!pf.has_video)
+            return cl_fail(c, CLIPLINE_ERROR_INPUT, "interview \"%s\", clip \"%s\": the %s %s (%s) has no picture",
+                           cj->iv->id, clip->name, what, ps->file, ps->where);
+        int64_t own = (int64_t)llround(pf.duration_s * 1e6);
+        if (!pf.still && own <= 0)
+            return cl_fail(c, CLIPLINE_ERROR_INPUT, "interview \"%s\", clip \"%s\": the %s %s (%s): its length "
+                           "is not known", cj->iv->id, clip->name, what, ps->file, ps->where);
+        int64_t len = pf.still ? (ps->duration.set ? ps->duration.value : 3000000)
+                               : ps->duration.set ? FFMIN(ps->duration.value, own) : own;
+        if (len > CL_PART_MAX_US)
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "interview \"%s\", clip \"%s\": the %s %s (%s) lasts %s; an "
+                           "intro or outro lasts at most 60 s (give a \"duration\" to cut it)",
+                           cj->iv->id, clip->name, what, ps->file, ps->where, cl_format_time(len, a));
+        int64_t frames = FFMAX(1, llround(len / 1e6 * fps));
+        *(k ? &cj->t.tail_us : &cj->t.lead_us) = (int64_t)llround(frames * 1e6 / fps);
+    }
+    int64_t len = cl_span_length(&cj->t);
     if (len > rs->job.module_length_us && !clip->allow_longer)
         return cl_fail(c, CLIPLINE_ERROR_CONFIG,
-                       "interview \"%s\", clip \"%s\": the clip lasts %s, longer than the "
+                       "interview \"%s\", clip \"%s\": the clip lasts %s%s, longer than the "
                        "module length %s (set \"allow_longer\": true on the clip to allow it)",
-                       iv->id, clip->name, cl_format_time(len, a),
+                       cj->iv->id, clip->name, cl_format_time(len, a),
+                       cj->part[0] || cj->part[1] ? " with its intro and outro" : "",
                        cl_format_time(rs->job.module_length_us, b));
     return 0;
 }
@@ -120,7 +162,12 @@ static int write_clip_manifest(run_state *rs, const clip_job *cj, json_t *output
                           "clipline", "interview", cj->iv->id, "clip", cj->clip->name, "title",
                           cj->clip->title, "source", relative_source(rs, cj->iv->source), "in_s",
                           cj->t.in_us / 1e6, "out_s", cj->t.out_us / 1e6, "duration_s",
-                          (cj->t.out_us - cj->t.in_us) / 1e6, "outputs", outputs);
+                          cl_span_length(&cj->t) / 1e6, "outputs", outputs);
+    for (int k = 0; k < 2; k++)
+        if (cj->part[k])
+            json_object_set_new(m, k ? "outro" : "intro",
+                                json_pack("{s:s,s:f}", "file", relative_source(rs, cj->part[k]->file), "duration_s",
+                                          (k ? cj->t.tail_us : cj->t.lead_us) / 1e6));
     if (cj->has_report)
         json_object_set_new(m, "media", media_report(cj));
     if (cj->trimmed)
@@ -136,16 +183,19 @@ static int write_clip_manifest(run_state *rs, const clip_job *cj, json_t *output
 
 static void explain_clip(run_state *rs, const clip_job *cj, const cl_sub_input *subs, int nb_subs)
 {
-    char a[32], b[32], l[32], m[32];
-    cl_log(rs->c, CLIPLINE_LOG_INFO, "clip %s: %s to %s, %s of a %s module%s", cj->label,
-           cl_format_time(cj->t.in_us, a), cl_format_time(cj->t.out_us, b),
-           cl_format_time(cj->t.out_us - cj->t.in_us, l), cl_format_time(rs->job.module_length_us, m),
+    char a[32], b[32], l[32], m[32], parts[160] = "";
+    if (cj->part[0] || cj->part[1])
+        snprintf(parts, sizeof(parts), " with %.3f s of intro before and %.3f s of outro after",
+                 cj->t.lead_us / 1e6, cj->t.tail_us / 1e6);
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "clip %s: %s to %s%s, %s of a %s module%s", cj->label,
+           cl_format_time(cj->t.in_us, a), cl_format_time(cj->t.out_us, b), parts,
+           cl_format_time(cl_span_length(&cj->t), l), cl_format_time(rs->job.module_length_us, m),
            cj->clip->allow_longer ? " (longer allowed)" : "");
     /* per language, on the clip's timeline: what the shift kept, first and last cue */
     for (int i = 0; i < nb_subs; i++) {
         cl_sidecar_result r;
         char first[64], last[64];
-        if (cl_subs_explain(rs->c, &subs[i], cj->t.in_us, cj->t.out_us, &r, first, last, sizeof(first)) < 0) {
+        if (cl_subs_explain(rs->c, &subs[i], &cj->t, &r, first, last, sizeof(first)) < 0) {
             cl_log(rs->c, CLIPLINE_LOG_WARNING, "clip %s, %s: %s", cj->label, subs[i].lang,
                    clipline_error_detail(rs->c));
             continue;
@@ -282,7 +332,8 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         goto end;
     }
     if ((ret = resolve_times(rs, iv, clip, f, &cj.t)) < 0 ||
-        ((clip->trim_silence || clip->trim_black) && (ret = apply_trims(rs, &cj, f)) < 0))
+        ((clip->trim_silence || clip->trim_black) && (ret = apply_trims(rs, &cj, f)) < 0) ||
+        (ret = resolve_parts(rs, &cj, f)) < 0)
         goto end;
     if (iv->subtitles && (ret = cl_subs_scan(c, iv->subtitles, clip->name, &subs, &nb_subs)) < 0)
         goto end;

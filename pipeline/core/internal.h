@@ -47,6 +47,20 @@ int cl_fail(clipline_context *c, int err, const char *fmt, ...) __attribute__((f
                            __func__);                                                          \
     } while (0)
 
+/* A clip on its recording and on its output: [in_us, out_us) of the
+ * recording, shown after lead_us of intro and followed by tail_us of
+ * outro. Subtitles timed against the recording move by lead_us - in_us. */
+typedef struct cl_span {
+    int64_t in_us, out_us;
+    int64_t lead_us, tail_us;
+} cl_span;
+
+/* How long the output lasts: intro, the recording's part, outro. */
+static inline int64_t cl_span_length(const cl_span *s)
+{
+    return s->lead_us + (s->out_us - s->in_us) + s->tail_us;
+}
+
 /* Errors of FFmpeg as text. */
 const char *cl_averr(int err, char buf[128]);
 

@@ -25,7 +25,14 @@ static const cl_keyspec job_keys[] = {
     { "presets", CL_JARRAY },
     { "module_length", CL_JSTRING | CL_JNUMBER },
     { "subtitles", CL_JOBJECT },
+    { "intro", CL_JSTRING | CL_JOBJECT },
+    { "outro", CL_JSTRING | CL_JOBJECT },
     { "interviews", CL_JARRAY },
+    { NULL, 0 },
+};
+static const cl_keyspec part_keys[] = {
+    { "file", CL_JSTRING },
+    { "duration", CL_JSTRING | CL_JNUMBER },
     { NULL, 0 },
 };
 static const cl_keyspec subtitles_keys[] = {
@@ -64,6 +71,8 @@ static const cl_keyspec clip_keys[] = {
     { "allow_longer", CL_JBOOL },
     { "trim_silence", CL_JBOOL | CL_JOBJECT },
     { "trim_black", CL_JBOOL | CL_JOBJECT },
+    { "intro", CL_JSTRING | CL_JOBJECT | CL_JBOOL },
+    { "outro", CL_JSTRING | CL_JOBJECT | CL_JBOOL },
     { NULL, 0 },
 };
 
@@ -125,6 +134,71 @@ static int load_trim(clipline_context *c, const cl_jsondoc *doc, const char *ptr
         }
     }
     return 0;
+}
+
+/* "intro": "card.png" | { "file": "card.png", "duration": 4 } | false (a
+ * clip: none, whatever the job says). The file is read when a clip uses
+ * it: a missing one fails those clips, naming it and this key. */
+static int load_part(clipline_context *c, const cl_jsondoc *doc, const char *dir, const char *ptr,
+                     json_t *o, const char *key, cl_part_spec *part)
+{
+    char p2[320], where[700];
+    json_t *v = json_object_get(o, key);
+    if (!v)
+        return 0;
+    snprintf(p2, sizeof(p2), "%s/%s", ptr, key);
+    cl_json_where(doc, p2, where, sizeof(where));
+    if (json_is_false(v)) {
+        part->off = 1;
+        return 0;
+    }
+    if (json_is_true(v))
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"%s\" is a file name, an object with "
+                       "\"file\", or false for none", where, key);
+    json_t *file = v, *dur = NULL;
+    if (json_is_object(v)) {
+        int ret = cl_json_check_keys(c, doc, p2, v, part_keys, key);
+        if (ret < 0)
+            return ret;
+        file = json_object_get(v, "file");
+        dur = json_object_get(v, "duration");
+        if (!file)
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"%s\" needs a \"file\"", where, key);
+    }
+    if (!json_string_value(file)[0])
+        return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: \"%s\" names no file", where, key);
+    if (dur) {
+        char text[64];
+        if (json_is_number(dur))
+            snprintf(text, sizeof(text), "%.6f", json_number_value(dur));
+        else
+            snprintf(text, sizeof(text), "%s", json_string_value(dur));
+        if (cl_timepoint_parse(text, &part->duration) < 0 || part->duration.is_frames ||
+            part->duration.value <= 0 || part->duration.value > CL_PART_MAX_US)
+            return cl_fail(c, CLIPLINE_ERROR_CONFIG,
+                           "%s: the %s's duration \"%s\" is not a time between 0 and 60 s", where,
+                           key, text);
+    }
+    part->file = cl_path_join(dir, json_string_value(file));
+    part->where = strdup(where);
+    if (!part->file || !part->where)
+        return AVERROR(ENOMEM);
+    return 0;
+}
+
+const cl_part_spec *cl_clip_part(const cl_job_spec *job, const cl_clip_spec *clip, int outro)
+{
+    const cl_part_spec *own = outro ? &clip->outro : &clip->intro;
+    const cl_part_spec *all = outro ? &job->outro : &job->intro;
+    if (own->off)
+        return NULL;
+    return own->file ? own : all->file ? all : NULL;
+}
+
+static void free_part(cl_part_spec *p)
+{
+    free(p->file);
+    free(p->where);
 }
 
 int cl_timepoint_parse(const char *s, cl_timepoint *t)
@@ -218,8 +292,8 @@ static void clip_time(cl_clip_spec *clip, json_t *v, const char *key, cl_timepoi
     }
 }
 
-static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *ptr, json_t *o,
-                     cl_clip_spec *clip, int index)
+static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *dir, const char *ptr,
+                     json_t *o, cl_clip_spec *clip, int index)
 {
     char where[700], p2[300];
     int ret = cl_json_check_keys(c, doc, ptr, o, clip_keys, "a clip");
@@ -238,7 +312,9 @@ static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *ptr
     json_t *title = json_object_get(o, "title");
     clip->title = title ? strdup(json_string_value(title)) : NULL;
     clip->allow_longer = json_is_true(json_object_get(o, "allow_longer"));
-    if ((ret = load_trim(c, doc, ptr, o, clip)) < 0)
+    if ((ret = load_trim(c, doc, ptr, o, clip)) < 0 ||
+        (ret = load_part(c, doc, dir, ptr, o, "intro", &clip->intro)) < 0 ||
+        (ret = load_part(c, doc, dir, ptr, o, "outro", &clip->outro)) < 0)
         return ret;
     static const char *keys[] = { "in", "out", "duration" };
     cl_timepoint *tps[] = { &clip->in, &clip->out, &clip->duration };
@@ -301,7 +377,7 @@ static int load_interview(clipline_context *c, const cl_jsondoc *doc, const char
             return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: each clip must be an object",
                            cl_json_where(doc, cptr, where, sizeof(where)));
         iv->nb_clips++;
-        if ((ret = load_clip(c, doc, cptr, co, &iv->clips[i], (int)i)) < 0)
+        if ((ret = load_clip(c, doc, dir, cptr, co, &iv->clips[i], (int)i)) < 0)
             return ret;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(iv->clips[j].name, iv->clips[i].name))
@@ -538,7 +614,9 @@ int cl_job_load(clipline_context *c, const char *path, cl_job_spec *job)
     job->dir = cl_path_dir(path);
     if ((ret = cl_json_check_keys(c, &doc, "", doc.root, job_keys, "the job")) < 0 ||
         (ret = load_module_length(c, &doc, job)) < 0 || (ret = load_presets(c, &doc, job)) < 0 ||
-        (ret = load_ladder(c, &doc, job)) < 0 || (ret = load_subtitles(c, &doc, job)) < 0)
+        (ret = load_ladder(c, &doc, job)) < 0 || (ret = load_subtitles(c, &doc, job)) < 0 ||
+        (ret = load_part(c, &doc, job->dir, "", doc.root, "intro", &job->intro)) < 0 ||
+        (ret = load_part(c, &doc, job->dir, "", doc.root, "outro", &job->outro)) < 0)
         goto end;
     json_t *dest = json_object_get(doc.root, "destination");
     if (dest) {
@@ -601,6 +679,8 @@ void cl_job_free(cl_job_spec *job)
             free(iv->clips[k].name);
             free(iv->clips[k].title);
             free(iv->clips[k].error);
+            free_part(&iv->clips[k].intro);
+            free_part(&iv->clips[k].outro);
         }
         free(iv->clips);
         free(iv->id);
@@ -611,6 +691,8 @@ void cl_job_free(cl_job_spec *job)
     free(job->path);
     free(job->dir);
     free(job->font_dir);
+    free_part(&job->intro);
+    free_part(&job->outro);
     json_decref(job->subs_json);
     free(job->destination);
     free(job->text);

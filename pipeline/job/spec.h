@@ -26,6 +26,16 @@ int cl_timepoint_parse(const char *s, cl_timepoint *t);
 /* Formats microseconds as H:MM:SS.mmm. */
 const char *cl_format_time(int64_t us, char buf[32]);
 
+/* An intro or outro: a still image or a short video joined before or after
+ * the clip (for example the toolkit's title card). */
+typedef struct cl_part_spec {
+    char *file;            /* resolved path; NULL: none */
+    cl_timepoint duration; /* a still: how long (default 3 s); a video: cut to this */
+    int off;               /* a clip's "intro": false: none, whatever the job says */
+    char *where;           /* "FILE:LINE" of the key, for messages */
+} cl_part_spec;
+#define CL_PART_MAX_US (60 * INT64_C(1000000))
+
 typedef struct cl_clip_spec {
     char *name;
     char *title;
@@ -36,6 +46,7 @@ typedef struct cl_clip_spec {
     double silence_max_s, silence_db;
     double black_max_s;
     int black_luma;
+    cl_part_spec intro, outro; /* override the job's */
     char *error; /* a problem found while reading the job; fails this clip */
 } cl_clip_spec;
 
@@ -59,6 +70,7 @@ typedef struct cl_job_spec {
     cl_preset ladder_extra[CL_PRESET_MAX_RUNGS];
     int nb_ladder_extra;
     int64_t module_length_us;
+    cl_part_spec intro, outro; /* for every clip that does not say otherwise */
     /* subtitles.burn_in: these languages burned into these MP4 presets */
     char burn_langs[16][36];
     int nb_burn_langs;
@@ -81,6 +93,9 @@ typedef struct cl_job_spec {
     int nb_interviews;
     char *text; /* the file's bytes, for fingerprints */
 } cl_job_spec;
+
+/* The intro or outro that applies to a clip: its own, else the job's; NULL: none. */
+const cl_part_spec *cl_clip_part(const cl_job_spec *job, const cl_clip_spec *clip, int outro);
 
 int cl_job_load(clipline_context *c, const char *path, cl_job_spec *job);
 void cl_job_free(cl_job_spec *job);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
@@ -86,4 +87,32 @@ const char *cl_source_matrix(enum AVColorSpace cs, int height)
     case AVCOL_SPC_BT2020_CL: return "bt2020";
     default: return height >= 720 ? "bt709" : "bt601";
     }
+}
+
+int cl_open_decoder(const AVStream *st, int threads, AVCodecContext **out)
+{
+    *out = NULL;
+    const AVCodec *dec = avcodec_find_decoder(st->codecpar->codec_id);
+    if (!dec)
+        return AVERROR_DECODER_NOT_FOUND;
+    AVCodecContext *d = avcodec_alloc_context3(dec);
+    if (!d)
+        return AVERROR(ENOMEM);
+    int ret = avcodec_parameters_to_context(d, st->codecpar);
+    if (ret >= 0) {
+        d->pkt_timebase = st->time_base;
+        d->thread_count = threads > 0 ? threads : 0;
+        d->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        ret = avcodec_open2(d, dec, NULL);
+    }
+    if (ret < 0)
+        avcodec_free_context(&d);
+    *out = d;
+    return ret;
+}
+
+int cl_is_still_format(const char *demuxer)
+{
+    size_t n = strlen(demuxer);
+    return !strcmp(demuxer, "image2") || (n > 5 && !strcmp(demuxer + n - 5, "_pipe"));
 }

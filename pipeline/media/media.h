@@ -84,11 +84,20 @@ typedef struct cl_clip_report {
     double poster_time_s;       /* where the poster frame was taken */
 } cl_clip_report;
 
+/* An intro or outro joined to the clip: a still shown for len_us, or the
+ * first len_us of a video (its last picture held if it is shorter),
+ * fitted into the clip's picture on black; its sound, or silence. */
+typedef struct cl_part_req {
+    const char *path; /* NULL: none */
+    int64_t len_us;   /* a whole number of the clip's frames */
+} cl_part_req;
+
 typedef struct cl_clip_req {
     const char *source;
     const char *label;   /* "interview/clip", for messages */
     int64_t in_us;       /* from the start of the recording */
     int64_t out_us;      /* INT64_MAX: to the end */
+    cl_part_req intro, outro;
     cl_rendition_req *renditions;
     int nb_renditions;
     cl_audio_target audio;
@@ -103,8 +112,13 @@ typedef struct cl_source_facts {
     double duration_s;
     double frame_rate;
     int has_video, has_audio;
+    int still;           /* a single picture (PNG, JPEG, ...) */
 } cl_source_facts;
 int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts *f);
+
+/* The frame rate of a clip's outputs for a source's rate: constant, at
+ * most 60 (web players, level caps), 25 when the source's is unusable. */
+double cl_media_output_rate(double source_rate);
 
 int cl_media_transcode(clipline_context *c, cl_clip_req *req);
 

@@ -93,6 +93,10 @@ int cl_build_graph(AVFilterGraph **g, AVFilterContext **src, AVFilterContext **s
  * layout's name (e.g. "5.1", "mono", "3c") in `layout`. */
 void cl_abuffer_args(const AVCodecContext *dec, AVRational tb, char *args, size_t size,
                      char layout[128]);
+/* A decoder for a stream, opened (frame and slice threads; 0: automatic). */
+int cl_open_decoder(const AVStream *st, int threads, AVCodecContext **out);
+/* A demuxer of single pictures (image2, png_pipe, jpeg_pipe, ...). */
+int cl_is_still_format(const char *demuxer);
 /* Output size for a picture: display aspect kept, square pixels, never
  * upscaled, even, inside max_w x max_h. */
 void cl_fit_size(int w, int h, AVRational sar, int max_w, int max_h, int *ow, int *oh);
@@ -111,6 +115,18 @@ void cl_poster_offer(cl_poster *p, const AVFrame *f, int64_t index);
 int cl_poster_write(clipline_context *c, cl_poster *p, const char *path,
                     const cl_picture_props *in, int max_w, int max_h);
 void cl_poster_uninit(cl_poster *p);
+
+/* part.c: an intro or outro fitted to the clip's picture and sound:
+ * exactly `frames` pictures (pts: their index; time base 1/frame rate),
+ * then exactly as many samples as they last (planar float, pts in samples
+ * from 0). Each returns AVERROR_EOF after its last. `what`: "intro", "outro". */
+typedef struct cl_part cl_part;
+int cl_part_open(clipline_context *c, const char *label, const char *what, const char *path,
+                 const cl_picture_props *props, int64_t frames, const cl_audio_target *a,
+                 double gain_db, cl_part **out);
+int cl_part_video(cl_part *p, AVFrame *f);
+int cl_part_audio(cl_part *p, AVFrame *f);
+void cl_part_free(cl_part **p);
 
 /* loudness.c: pass 1 of the EBU R128 normalisation. */
 int cl_media_measure_loudness(clipline_context *c, const char *source, int64_t in_us,

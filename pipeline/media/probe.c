@@ -14,7 +14,7 @@
 #include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 
-#include "media.h"
+#include "media_internal.h"
 
 #define PROBE_MAX_STREAMS 64
 #define VFR_PACKETS 300
@@ -184,6 +184,7 @@ int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts
     if (ret < 0)
         return ret;
     f->duration_s = info->duration_s;
+    f->still = cl_is_still_format(info->container);
     for (int i = 0; i < info->nb_streams; i++) {
         const clipline_stream_info *s = &info->streams[i];
         if (!strcmp(s->type, "video") && !f->has_video) {

@@ -12,6 +12,11 @@
  *
  * The source is seeked to the keyframe before `in`; frames before `in` are
  * dropped after decoding; the outputs' timestamps start at zero.
+ *
+ * An intro and an outro (part.c) join the same queues and audio encoders:
+ * the intro once the clip's first picture has fixed the renditions' input
+ * (the clip's sound waits in its filter graph meanwhile), the outro after
+ * the clip's last frame; the clip's pictures and sound move by the intro.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -74,6 +79,12 @@ typedef struct transcoder {
     cl_rendition *r;
     int nb_r, started;
     cl_poster poster;
+    int64_t part_frames[2];       /* of the intro, the outro */
+    int64_t lead_frames;          /* pictures before the clip's first (the intro's) */
+    int64_t v_offset;             /* the clip's pictures move by the intro, in the pre-filter's time base */
+    int64_t a_offset;             /* the clip's sound likewise, in samples */
+    int hold_audio;               /* the intro is still to come: the clip's sound waits */
+    int flush_later;              /* the outro's sound follows the clip's */
     int64_t expected_frames;      /* for progress; 0: unknown */
     double t_start, t_progress;   /* wall clock: start, last progress event */
     enum AVColorSpace colorspace; /* of the decoded frames */
@@ -104,40 +115,34 @@ static void note_fix(transcoder *t, const char *fmt, ...)
 static int open_decoder(transcoder *t, int idx, AVCodecContext **out)
 {
     AVStream *st = t->in->streams[idx];
-    const AVCodec *dec = avcodec_find_decoder(st->codecpar->codec_id);
-    if (!dec)
+    int ret = cl_open_decoder(st, t->c->s.threads, out);
+    if (ret == AVERROR_DECODER_NOT_FOUND)
         return cl_fail(t->c, CLIPLINE_ERROR_INPUT, "%s: no decoder for %s stream #%d (%s)",
                        t->req->label, av_get_media_type_string(st->codecpar->codec_type), idx,
                        avcodec_get_name(st->codecpar->codec_id));
-    AVCodecContext *d = avcodec_alloc_context3(dec);
-    if (!d)
-        return AVERROR(ENOMEM);
-    int ret = avcodec_parameters_to_context(d, st->codecpar);
-    if (ret >= 0) {
-        d->pkt_timebase = st->time_base;
-        d->thread_count = t->c->s.threads > 0 ? t->c->s.threads : 0;
-        d->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
-        ret = avcodec_open2(d, dec, NULL);
-    }
-    if (ret < 0) {
-        avcodec_free_context(&d);
-        return tc_fail(t, CLIPLINE_ERROR_INPUT, ret, "cannot open the decoder");
-    }
-    *out = d;
-    return 0;
+    return ret < 0 ? tc_fail(t, CLIPLINE_ERROR_INPUT, ret, "cannot open the decoder") : 0;
+}
+
+/* The outputs' frame rate: constant, at most 60 fps (web players and level
+ * caps), 25 when the source's is unusable. */
+static AVRational output_rate(AVRational fr)
+{
+    if (!fr.num || !fr.den || av_q2d(fr) > 120 || av_q2d(fr) < 1)
+        return (AVRational){ 25, 1 };
+    return av_q2d(fr) > 60.5 ? (AVRational){ 60, 1 } : fr;
+}
+
+double cl_media_output_rate(double source_rate)
+{
+    return av_q2d(output_rate(av_d2q(source_rate, 1001000)));
 }
 
 /* The clip on the source's own timelines, and facts about the picture. */
 static void clip_points(transcoder *t)
 {
     AVStream *vs = t->in->streams[t->vidx];
-    AVRational fr = vs->avg_frame_rate.num && vs->avg_frame_rate.den ? vs->avg_frame_rate
-                                                                     : vs->r_frame_rate;
-    if (!fr.num || !fr.den || av_q2d(fr) > 120 || av_q2d(fr) < 1)
-        fr = (AVRational){ 25, 1 };
-    if (av_q2d(fr) > 60.5) /* web players and level caps: at most 60 fps */
-        fr = (AVRational){ 60, 1 };
-    t->frame_rate = fr;
+    t->frame_rate = output_rate(vs->avg_frame_rate.num && vs->avg_frame_rate.den ? vs->avg_frame_rate
+                                                                                  : vs->r_frame_rate);
     const uint8_t *dm = av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, NULL);
     if (dm) {
         double theta = -av_display_rotation_get((const int32_t *)dm);
@@ -221,7 +226,8 @@ static int audio_graph(transcoder *t)
     /* short fades where the clip cuts the recording, so cuts do not click */
     char fades[160] = "";
     double len_s = (t->req->out_us - t->req->in_us) / 1e6, fade = a->fade_ms / 1000.0;
-    int cut_in = t->req->in_us > 0, cut_out = t->in->duration > 0 && t->req->out_us < t->in->duration;
+    int cut_in = t->req->in_us > 0 || t->req->intro.path;
+    int cut_out = (t->in->duration > 0 && t->req->out_us < t->in->duration) || t->req->outro.path;
     if (fade > 0 && cut_in)
         snprintf(fades, sizeof(fades), "afade=t=in:d=%.3f,", fade);
     if (fade > 0 && cut_out && t->req->out_us != INT64_MAX && len_s > 2 * fade)
@@ -369,18 +375,20 @@ static int encode_fifo(transcoder *t, int k, int last)
     return ret;
 }
 
-/* A filtered frame (planar float) into every encoder's fifo; NULL: the end.
- * A gap in the timestamps is filled with silence, so nothing drifts. */
-static int encode_audio(transcoder *t, AVFrame *f)
+/* A filtered frame (planar float, pts in `tb`, placed `offset` samples
+ * later) into every encoder's fifo; NULL: the end. A gap in the timestamps
+ * is filled with silence and an overlap cut off, so nothing drifts. */
+static int encode_audio(transcoder *t, AVFrame *f, AVRational tb, int64_t offset)
 {
     for (int k = 0; k < t->nb_aout; k++) {
         audio_out *o = &t->aout[k];
-        int ret;
+        int ret, skip = 0;
         if (f) {
             int64_t expected = o->next_pts + av_audio_fifo_size(o->fifo);
-            int64_t pts = f->pts == AV_NOPTS_VALUE ? expected
-                          : av_rescale_q(f->pts, av_buffersink_get_time_base(t->asink), o->enc->time_base);
+            int64_t pts = f->pts == AV_NOPTS_VALUE ? expected : av_rescale_q(f->pts, tb, o->enc->time_base) + offset;
             int64_t gap = pts - expected;
+            if (gap < 0)
+                skip = (int)FFMIN(-gap, f->nb_samples);
             if (gap > 0 && gap <= 10LL * o->enc->sample_rate) {
                 uint8_t **z = NULL;
                 if ((ret = av_samples_alloc_array_and_samples(&z, NULL, f->ch_layout.nb_channels, (int)gap,
@@ -393,18 +401,23 @@ static int encode_audio(transcoder *t, AVFrame *f)
                 if (ret < 0)
                     return ret;
             }
-            if (o->enc->sample_fmt == AV_SAMPLE_FMT_FLTP) {
-                ret = av_audio_fifo_write(o->fifo, (void **)f->extended_data, f->nb_samples);
-            } else { /* interleave */
-                int ch = f->ch_layout.nb_channels;
-                float *buf = av_malloc((size_t)f->nb_samples * ch * sizeof(float));
+            int n = f->nb_samples - skip, ch = f->ch_layout.nb_channels;
+            if (n > 0 && o->enc->sample_fmt == AV_SAMPLE_FMT_FLTP) {
+                float *planes[8];
+                for (int c = 0; c < ch && c < 8; c++)
+                    planes[c] = (float *)f->extended_data[c] + skip;
+                ret = av_audio_fifo_write(o->fifo, (void **)planes, n);
+            } else if (n > 0) { /* interleave */
+                float *buf = av_malloc((size_t)n * ch * sizeof(float));
                 if (!buf)
                     return AVERROR(ENOMEM);
-                for (int i = 0; i < f->nb_samples; i++)
+                for (int i = 0; i < n; i++)
                     for (int c = 0; c < ch; c++)
-                        buf[i * ch + c] = ((const float *)f->extended_data[c])[i];
-                ret = av_audio_fifo_write(o->fifo, (void **)&buf, f->nb_samples);
+                        buf[i * ch + c] = ((const float *)f->extended_data[c])[skip + i];
+                ret = av_audio_fifo_write(o->fifo, (void **)&buf, n);
                 av_free(buf);
+            } else {
+                ret = 0;
             }
             if (ret < 0)
                 return ret;
@@ -432,17 +445,17 @@ static int drain_audio(transcoder *t, int until_video)
             if (until_video || t->audio_flushed)
                 return 0;
             t->audio_flushed = 1;
-            return encode_audio(t, NULL);
+            return encode_audio(t, NULL, (AVRational){ 1, 1 }, 0);
         }
         int ret = av_buffersink_get_frame(t->asink, t->aframe);
         if (ret == AVERROR(EAGAIN))
             return 0;
         if (ret == AVERROR_EOF) { /* atrim may end the clip a frame before we see `out` */
             t->audio_done = 1;
-            if (t->audio_flushed)
+            if (t->audio_flushed || t->flush_later)
                 return 0;
             t->audio_flushed = 1;
-            return encode_audio(t, NULL);
+            return encode_audio(t, NULL, (AVRational){ 1, 1 }, 0);
         }
         if (ret < 0)
             return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "audio filtering failed");
@@ -452,7 +465,7 @@ static int drain_audio(transcoder *t, int until_video)
             t->aframe->pts = t->silent_samples; /* contiguous, also after a cut frame */
             t->silent_samples += t->aframe->nb_samples;
         }
-        ret = encode_audio(t, t->aframe);
+        ret = encode_audio(t, t->aframe, av_buffersink_get_time_base(t->asink), t->silent ? 0 : t->a_offset);
         av_frame_unref(t->aframe);
         if (ret < 0)
             return ret;
@@ -472,7 +485,7 @@ static int audio_frame(transcoder *t, AVFrame *f)
         return 0; /* the graph already reached the clip's end */
     if (ret < 0)
         return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot filter audio");
-    return drain_audio(t, 0);
+    return t->hold_audio ? 0 : drain_audio(t, 0);
 }
 
 /* ---- video: the pre-filter, then the fan-out ---- */
@@ -545,6 +558,8 @@ static int start_renditions(transcoder *t)
     return 0;
 }
 
+static int join_part(transcoder *t, int which);
+
 static int open_prefilter(transcoder *t, const AVFrame *f)
 {
     AVStream *vs = t->in->streams[t->vidx];
@@ -582,7 +597,16 @@ static int open_prefilter(transcoder *t, const AVFrame *f)
     int ret = cl_build_graph(&t->pgraph, &t->psrc, &t->psink, "buffer", args, chain, "buffersink");
     if (ret < 0)
         return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the picture filters");
-    return start_renditions(t);
+    if ((ret = start_renditions(t)) < 0 || !t->part_frames[0])
+        return ret;
+    /* the clip's first picture fixed the renditions' input: the intro goes first */
+    if ((ret = join_part(t, 0)) < 0)
+        return ret;
+    t->lead_frames = t->frames_out;
+    t->v_offset = av_rescale_q(t->lead_frames, av_inv_q(t->frame_rate), t->props.time_base);
+    t->a_offset = video_samples(t);
+    t->hold_audio = 0;
+    return t->silent || !t->agraph ? 0 : drain_audio(t, 0); /* the clip's sound that waited */
 }
 
 /* An "encode" progress event at most every half second (and at the end). */
@@ -605,6 +629,28 @@ static void report_progress(transcoder *t, int last)
     cl_progress_ev(t->c, &p);
 }
 
+/* t->pframe (consumed) to every rendition's queue. */
+static int fan_out(transcoder *t)
+{
+    int ret;
+    t->frames_out++;
+    report_progress(t, 0);
+    for (int i = 0; i < t->nb_r; i++) {
+        cl_qitem it = { .kind = CL_Q_VIDEO };
+        it.frame = i + 1 < t->nb_r ? av_frame_clone(t->pframe) : av_frame_alloc();
+        if (!it.frame)
+            return AVERROR(ENOMEM);
+        if (i + 1 == t->nb_r)
+            av_frame_move_ref(it.frame, t->pframe);
+        if (cl_queue_push(&t->r[i].queue, &it) < 0)
+            return CLIPLINE_ERROR_ENCODE;
+    }
+    av_frame_unref(t->pframe);
+    if (t->silent && (ret = drain_audio(t, 1)) < 0)
+        return ret;
+    return 0;
+}
+
 static int push_frames(transcoder *t)
 {
     for (;;) {
@@ -613,24 +659,49 @@ static int push_frames(transcoder *t)
             return 0;
         if (ret < 0)
             return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "picture filtering failed");
-        if (t->req->poster_path)
-            cl_poster_offer(&t->poster, t->pframe, t->frames_out);
-        t->frames_out++;
-        report_progress(t, 0);
-        for (int i = 0; i < t->nb_r; i++) {
-            cl_qitem it = { .kind = CL_Q_VIDEO };
-            it.frame = i + 1 < t->nb_r ? av_frame_clone(t->pframe) : av_frame_alloc();
-            if (!it.frame)
-                return AVERROR(ENOMEM);
-            if (i + 1 == t->nb_r)
-                av_frame_move_ref(it.frame, t->pframe);
-            if (cl_queue_push(&t->r[i].queue, &it) < 0)
-                return CLIPLINE_ERROR_ENCODE;
-        }
-        av_frame_unref(t->pframe);
-        if (t->silent && (ret = drain_audio(t, 1)) < 0)
+        if (t->req->poster_path) /* from the clip, never the intro or outro */
+            cl_poster_offer(&t->poster, t->pframe, t->frames_out - t->lead_frames);
+        if (t->pframe->pts != AV_NOPTS_VALUE)
+            t->pframe->pts += t->v_offset;
+        if ((ret = fan_out(t)) < 0)
             return ret;
     }
+}
+
+/* An intro (0) or outro (1): its pictures after those given so far, its
+ * sound at the same place (a silent clip stays silent throughout). */
+static int join_part(transcoder *t, int which)
+{
+    const cl_part_req *pr = which ? &t->req->outro : &t->req->intro;
+    const char *what = which ? "outro" : "intro";
+    cl_audio_target *a = &t->req->audio;
+    double gain = 0;
+    if (a->loudness && t->nb_aout && !t->silent) { /* the part at the clip's loudness, too */
+        cl_clip_report m = { 0 };
+        if (cl_media_measure_loudness(t->c, pr->path, 0, pr->len_us, &m) >= 0 && m.loudness_in_lufs > -60)
+            gain = fmin(a->target_lufs - m.loudness_in_lufs, a->max_true_peak_db - m.true_peak_in_db);
+    }
+    cl_part *p = NULL;
+    int64_t start = t->frames_out, start_samples = video_samples(t);
+    int ret = cl_part_open(t->c, t->req->label, what, pr->path, &t->props, t->part_frames[which], a, gain, &p);
+    AVRational fr_tb = av_inv_q(t->frame_rate);
+    while (ret >= 0 && (ret = cl_part_video(p, t->pframe)) >= 0) {
+        t->pframe->pts = av_rescale_q(start + t->pframe->pts, fr_tb, t->props.time_base);
+        ret = fan_out(t);
+    }
+    if (ret == AVERROR_EOF)
+        ret = 0;
+    AVRational sr_tb = { 1, a->sample_rate };
+    while (ret >= 0 && t->nb_aout && !t->silent && (ret = cl_part_audio(p, t->aframe)) >= 0) {
+        ret = encode_audio(t, t->aframe, sr_tb, start_samples);
+        av_frame_unref(t->aframe);
+    }
+    if (ret == AVERROR_EOF)
+        ret = 0;
+    cl_part_free(&p);
+    if (ret >= 0)
+        note_fix(t, "%s joined: %s (%.3f s)", what, pr->path, pr->len_us / 1e6);
+    return ret;
 }
 
 /* One decoded frame: trimmed here. NULL (or a frame at or past `out`) ends
@@ -721,6 +792,13 @@ static int run_loop(transcoder *t)
     if (t->aidx >= 0 && !t->audio_done &&
         ((ret = decode(t, t->adec, NULL, 0)) < 0 || (ret = audio_frame(t, NULL)) < 0))
         return ret;
+    if (t->part_frames[1] && (ret = join_part(t, 1)) < 0)
+        return ret;
+    if (t->flush_later && !t->audio_flushed) {
+        t->audio_flushed = 1;
+        if ((ret = encode_audio(t, NULL, (AVRational){ 1, 1 }, 0)) < 0)
+            return ret;
+    }
     if (t->silent && (ret = drain_audio(t, 0)) < 0)
         return ret;
     for (int i = 0; i < t->nb_r; i++) {
@@ -817,6 +895,12 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
                                               : req->out_us - req->in_us;
     cl_poster_init(&t.poster, (int64_t)(len_us / 1e6 * av_q2d(t.frame_rate)));
     t.expected_frames = (int64_t)llround(len_us / 1e6 * av_q2d(t.frame_rate));
+    const cl_part_req *parts[2] = { &req->intro, &req->outro };
+    for (int k = 0; k < 2; k++)
+        if (parts[k]->path) {
+            t.part_frames[k] = FFMAX(1, llround(parts[k]->len_us / 1e6 * av_q2d(t.frame_rate)));
+            t.expected_frames += t.part_frames[k];
+        }
     t.t_start = t.t_progress = cl_now_s();
     plan_loudness(&t);
     if (!t.audio_done && (ret = audio_graph(&t)) < 0) {
@@ -826,12 +910,14 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
     if (!t.audio_done && (ret = audio_encoders(&t)) < 0)
         goto end;
     req->report.has_audio = !t.audio_done || t.silent;
+    t.hold_audio = t.part_frames[0] > 0;
+    t.flush_later = t.part_frames[1] > 0 && t.nb_aout && !t.silent;
     ret = run_loop(&t);
     ret = join_renditions(&t, ret);
     if (ret >= 0)
         report_progress(&t, 1);
     if (ret >= 0 && req->poster_path) {
-        req->report.poster_time_s = t.poster.best_index / av_q2d(t.frame_rate);
+        req->report.poster_time_s = (t.poster.best_index + t.lead_frames) / av_q2d(t.frame_rate);
         ret = cl_poster_write(c, &t.poster, req->poster_path, &t.props, req->poster_max_width,
                               req->poster_max_height);
     }

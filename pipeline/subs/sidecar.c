@@ -213,7 +213,7 @@ static void write_report(const cl_sub_input *in, const clsub_track *t, const cl_
 
 /* Reads, decodes, parses and moves a subtitle file onto the clip's
  * timeline. On failure `err` says why (for the translator's report). */
-static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, clsub_track **out,
+static int load_clipped(const cl_sub_input *in, const cl_span *span, clsub_track **out,
                         cl_sidecar_result *res, char *err, size_t errlen, cl_burn_source *ass)
 {
     char *bytes = NULL;
@@ -244,7 +244,7 @@ static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, c
         memcpy(ass->ass, text->utf8, text->len);
         ass->ass[text->len] = '\0';
         ass->ass_len = text->len;
-        ass->ass_offset_ms = in->clip_timeline ? 0 : in_us / 1000;
+        ass->ass_offset_ms = (in->clip_timeline ? 0 : span->in_us / 1000) - span->lead_us / 1000;
     }
     if (track) {
         res->cues_read = (int)track->cues_read;
@@ -256,11 +256,17 @@ static int load_clipped(const cl_sub_input *in, int64_t in_us, int64_t out_us, c
         goto end;
     }
     clsub_clip_stats st;
-    int64_t in_ms = in->clip_timeline ? 0 : in_us / 1000;
-    int64_t out_ms = in->clip_timeline ? (out_us - in_us) / 1000 : out_us / 1000;
-    if ((ret = clsub_track_clip(track, in_ms, out_ms, &st)) < 0) {
+    int64_t in_ms = in->clip_timeline ? 0 : span->in_us / 1000;
+    int64_t out_ms = in->clip_timeline ? (span->out_us - span->in_us) / 1000 : span->out_us / 1000;
+    int64_t lead_ms = span->lead_us / 1000;
+    if ((ret = clsub_track_clip(track, in_ms, out_ms, &st)) < 0 ||
+        (lead_ms && (ret = clsub_track_shift(track, lead_ms)) < 0)) { /* after the intro */
         snprintf(err, errlen, "%s", clsub_strerror(ret));
         goto end;
+    }
+    if (lead_ms && st.first_ms >= 0) {
+        st.first_ms += lead_ms;
+        st.last_ms += lead_ms;
     }
     res->cues_in_clip = (int)st.kept;
     res->cues_clipped = (int)st.clipped;
@@ -274,13 +280,13 @@ end:
     return err[0] ? CLIPLINE_ERROR_SUBTITLE : ret;
 }
 
-int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, const cl_span *span,
                          const char *out_path, cl_sidecar_result *res)
 {
     char *vtt = NULL, err[512] = "";
     size_t vlen = 0;
     clsub_track *track = NULL;
-    int ret = load_clipped(in, in_us, out_us, &track, res, err, sizeof(err), NULL);
+    int ret = load_clipped(in, span, &track, res, err, sizeof(err), NULL);
     if (ret >= 0 && (ret = clsub_write_vtt(track, &vtt, &vlen)) < 0)
         snprintf(err, sizeof(err), "%s", clsub_strerror(ret));
     if (ret >= 0 && (ret = cl_write_file_atomic(out_path, vtt, vlen)) < 0)
@@ -301,7 +307,7 @@ void cl_burn_source_free(cl_burn_source *src)
     memset(src, 0, sizeof(*src));
 }
 
-int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, const cl_span *span,
                          const char *font_dir, cl_burn_source *src)
 {
     char err[512] = "";
@@ -309,7 +315,7 @@ int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in
     clsub_track *track = NULL;
     clsub_glyph_report *g = NULL;
     memset(src, 0, sizeof(*src));
-    int ret = load_clipped(in, in_us, out_us, &track, &res, err, sizeof(err), src);
+    int ret = load_clipped(in, span, &track, &res, err, sizeof(err), src);
     if (ret < 0) {
         ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
         goto end;
@@ -331,12 +337,11 @@ end:
     return ret;
 }
 
-int cl_subs_load(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
-                 clsub_track **out)
+int cl_subs_load(clipline_context *c, const cl_sub_input *in, const cl_span *span, clsub_track **out)
 {
     char err[512] = "";
     cl_sidecar_result res;
-    int ret = load_clipped(in, in_us, out_us, out, &res, err, sizeof(err), NULL);
+    int ret = load_clipped(in, span, out, &res, err, sizeof(err), NULL);
     if (ret < 0) {
         clsub_track_free(out);
         return cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);
@@ -443,13 +448,13 @@ static void cue_line(const clsub_cue *cue, char *out, size_t size)
     free(plain);
 }
 
-int cl_subs_explain(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+int cl_subs_explain(clipline_context *c, const cl_sub_input *in, const cl_span *span,
                     cl_sidecar_result *res, char *first, char *last, size_t size)
 {
     char err[512] = "";
     clsub_track *t = NULL;
     first[0] = last[0] = '\0';
-    int ret = load_clipped(in, in_us, out_us, &t, res, err, sizeof(err), NULL);
+    int ret = load_clipped(in, span, &t, res, err, sizeof(err), NULL);
     if (ret < 0) {
         clsub_track_free(&t);
         return cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: %s", in->path, err);

@@ -44,10 +44,14 @@ typedef struct cl_sidecar_result {
     int64_t first_ms, last_ms;              /* first cue start, last cue end in the clip */
 } cl_sidecar_result;
 
-/* Writes the WebVTT sidecar of `in` for the clip [in_us, out_us) to
+/* The functions below take the clip as a cl_span: the cues of [in_us,
+ * out_us) of the recording (or of the clip, for a clip-timed file) are
+ * kept and moved onto the output's timeline, after the intro (lead_us).
+ *
+ * Writes the WebVTT sidecar of `in` for the clip to
  * `out_path`, and the translator's report to "<in->path>.report.txt".
  * Fails with CLIPLINE_ERROR_SUBTITLE and a detail naming the file. */
-int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+int cl_subs_make_sidecar(clipline_context *c, const cl_sub_input *in, const cl_span *span,
                          const char *out_path, cl_sidecar_result *res);
 
 /* For burn-in: the subtitle file on the clip's timeline, after a glyph
@@ -61,20 +65,19 @@ typedef struct cl_burn_source {
     int64_t ass_offset_ms; /* clip time + this = the file's time */
 } cl_burn_source;
 /* font_dir: the job's pinned font folder, or NULL for the system's fonts. */
-int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+int cl_subs_prepare_burn(clipline_context *c, const cl_sub_input *in, const cl_span *span,
                          const char *font_dir, cl_burn_source *src);
 void cl_burn_source_free(cl_burn_source *src);
 
 /* For `plan --explain`: the file on the clip's timeline, its counts (in
  * `res`) and the plain text of its first and last cue after the shift
  * (each cut to `size` bytes at a character boundary; "" when none). */
-int cl_subs_explain(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
+int cl_subs_explain(clipline_context *c, const cl_sub_input *in, const cl_span *span,
                     cl_sidecar_result *res, char *first, char *last, size_t size);
 
 /* For soft tracks (MP4 mov_text, HLS subtitle renditions): the file on the
  * clip's timeline, without the glyph pre-flight (players render it). */
-int cl_subs_load(clipline_context *c, const cl_sub_input *in, int64_t in_us, int64_t out_us,
-                 clsub_track **track);
+int cl_subs_load(clipline_context *c, const cl_sub_input *in, const cl_span *span, clsub_track **track);
 
 /* An HLS subtitle rendition of a track on the clip's timeline: WebVTT
  * segments seg-NNNNN.vtt of `segment_s` (each with the cues it overlaps and

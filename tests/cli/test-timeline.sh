@@ -14,15 +14,13 @@ clipline=$1 mkmedia=$2 avsync=$3 repo=$4
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-timeline-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "timeline: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 cd "$work"
 minutes=${CLIPLINE_TIMELINE_MINUTES:-15}
 secs=$((minutes * 60))
 frames=$((secs * 30))
 
-video="color=c=0x808080:s=320x180:r=30"
-for k in $(seq 0 15); do
-  video="$video,drawbox=x=$((k * 20)):y=0:w=20:h=45:color=white:t=fill:enable='mod(floor(n/pow(2\,$k))\,2)'"
-done
+video=$(timecode_video 320x180 30)
 "$mkmedia" source.mov --duration "$secs" --video "$video" --vopt preset=veryfast --vopt g=60 \
   --audio "aevalsrc=exprs='0.5*sin(2*PI*(400+100*mod(floor(t)\,8))*t)':s=48000" --quiet \
   || fail "mkmedia could not make the source"

@@ -17,7 +17,9 @@
  * the frame that starts the same second is the A/V offset there.
  *
  * Output: frames, first, last (frame numbers), skipped (numbers missing or
- * out of order between consecutive frames), video_s (last frame's end),
+ * out of order between consecutive frames), runs (the frame numbers as
+ * runs, space-separated: "A-B" counts up from A to B, "A*K" is A held for K
+ * frames, as a still intro is), video_s (last frame's end),
  * audio_s (decoded audio length), boundaries (second boundaries found),
  * offsets_ms (first, last, worst), and exit 0; exit 1 when the file cannot
  * be read, 2 on usage errors. Uses FFmpeg's libraries, never the program.
@@ -255,11 +257,25 @@ int main(int argc, char **argv)
         if (fabs(best) > fabs(worst))
             worst = best;
     }
-    printf("{\"frames\": %zu, \"first\": %ld, \"last\": %ld, \"skipped\": %ld, \"frame_s\": %.6f, "
+    char runs[4096] = "";
+    size_t rl = 0;
+    for (size_t i = 0, j; i < s.nf && rl < sizeof(runs) - 64; i = j + 1) {
+        j = i;
+        if (j + 1 < s.nf && s.f[j + 1].n == s.f[i].n) {
+            while (j + 1 < s.nf && s.f[j + 1].n == s.f[i].n)
+                j++;
+            rl += (size_t)snprintf(runs + rl, sizeof(runs) - rl, "%s%ld*%zu", rl ? " " : "", s.f[i].n, j - i + 1);
+        } else {
+            while (j + 1 < s.nf && s.f[j + 1].n == s.f[j].n + 1)
+                j++;
+            rl += (size_t)snprintf(runs + rl, sizeof(runs) - rl, "%s%ld-%ld", rl ? " " : "", s.f[i].n, s.f[j].n);
+        }
+    }
+    printf("{\"runs\": \"%s\", \"frames\": %zu, \"first\": %ld, \"last\": %ld, \"skipped\": %ld, \"frame_s\": %.6f, "
            "\"video_start_s\": %.6f, \"video_s\": %.6f, \"audio_start_s\": %.6f, \"audio_s\": %.6f, "
            "\"boundaries\": %zu, \"matched\": %zu, \"first_offset_ms\": %.2f, \"last_offset_ms\": %.2f, "
            "\"worst_offset_ms\": %.2f}\n",
-           s.nf, s.nf ? s.f[0].n : -1, s.nf ? s.f[s.nf - 1].n : -1, skipped, frame_s,
+           runs, s.nf, s.nf ? s.f[0].n : -1, s.nf ? s.f[s.nf - 1].n : -1, skipped, frame_s,
            s.nf ? s.f[0].t : 0, video_s, a_t0, a_t0 + (double)s.samples / RATE, s.nb, matched,
            first_off * 1000, last_off * 1000, worst * 1000);
     free(buf);
