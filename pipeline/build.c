@@ -23,18 +23,23 @@
 #define MAX_ENCODINGS 16
 #define MAX_SOFT 32 /* soft subtitle languages per clip */
 
+/* A manifest entry. The planned output's own file (not its HLS segments)
+ * also keeps the inputs it was built from, for the next plan's reasons. */
 static json_t *entry(const char *rel, const char *kind, const char *mime, const char *preset,
-                     const char *sha, int64_t bytes, double duration, const char *fp)
+                     const char *sha, int64_t bytes, double duration, const planned *p)
 {
-    return json_pack("{s:s,s:s,s:s,s:s?,s:n,s:n,s:I,s:s,s:f,s:s}", "path", rel, "kind", kind, "mime",
-                     mime, "preset", preset, "language", "burned_language", "bytes",
-                     (json_int_t)bytes, "sha256", sha, "duration_s", duration, "fingerprint", fp);
+    json_t *e = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:n,s:I,s:s,s:f,s:s}", "path", rel, "kind", kind, "mime",
+                          mime, "preset", preset, "language", "burned_language", "bytes",
+                          (json_int_t)bytes, "sha256", sha, "duration_s", duration, "fingerprint", p->fingerprint);
+    if (e && p->inputs && !strcmp(rel, p->rel))
+        json_object_set(e, "inputs", p->inputs);
+    return e;
 }
 
 /* Hashes a staged file, publishes it as `rel` and returns its manifest
  * entry (NULL on failure, with the context's detail set). */
 static json_t *publish_file(run_state *rs, const char *local, const char *rel, const char *kind,
-                            const char *mime, const char *preset, double duration, const char *fp)
+                            const char *mime, const char *preset, double duration, const planned *pl)
 {
     char sha[65];
     int64_t bytes = 0;
@@ -53,10 +58,10 @@ static json_t *publish_file(run_state *rs, const char *local, const char *rel, c
     p.percent = 100;
     p.status = "ok";
     cl_progress_ev(rs->c, &p);
-    return entry(rel, kind, mime, preset, sha, bytes, duration, fp);
+    return entry(rel, kind, mime, preset, sha, bytes, duration, pl);
 }
 
-int publish_json(run_state *rs, const char *rel, const char *text)
+int publish_text(run_state *rs, const char *rel, const char *text, const char *mime)
 {
     char *staging = cl_storage_staging_path(rs->st, rel);
     if (!staging)
@@ -66,7 +71,7 @@ int publish_json(run_state *rs, const char *rel, const char *text)
         ret = cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot write %s: %s", staging,
                       clipline_strerror(ret));
     else
-        ret = cl_storage_publish(rs->st, staging, rel, "application/json");
+        ret = cl_storage_publish(rs->st, staging, rel, mime);
     if (ret < 0)
         unlink(staging);
     free(staging);
@@ -269,7 +274,7 @@ static int publish_rung(run_state *rs, clip_job *cj, const planned *hls, const c
                            : ext && !strcmp(ext, ".vtt") ? "text/vtt" : "video/mp4";
         json_t *o = ret < 0 ? NULL
                             : publish_file(rs, local, rel, pl ? "playlist" : "segment", mime, rung,
-                                           pl ? dur : 0, hls->fingerprint);
+                                           pl ? dur : 0, hls);
         if (o)
             json_array_append_new(outputs, o);
         else if (ret >= 0)
@@ -363,7 +368,7 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
             return ret;
     }
     json_t *o = publish_file(rs, master, hls->rel, "playlist", "application/vnd.apple.mpegurl",
-                             hls->preset->name, cl_span_length(&cj->t) / 1e6, hls->fingerprint);
+                             hls->preset->name, cl_span_length(&cj->t) / 1e6, hls);
     if (!o)
         return CLIPLINE_ERROR_STORAGE;
     json_t *lad = json_array();
@@ -395,7 +400,7 @@ static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_r
             continue;
         json_t *o = publish_file(rs, p->staging, p->rel, "video",
                                  !strcmp(enc[i]->container, "webm") ? "video/webm" : "video/mp4", enc[i]->name,
-                                 reqs[i].out_duration_s, p->fingerprint);
+                                 reqs[i].out_duration_s, p);
         if (!o)
             return CLIPLINE_ERROR_STORAGE;
         json_object_set_new(o, "width", json_integer(reqs[i].out_width));
@@ -418,7 +423,7 @@ static int publish_poster(run_state *rs, clip_job *cj, json_t *outputs)
     planned *p = find_kind(cj, OUT_POSTER);
     if (!p || !p->build)
         return 0;
-    json_t *o = publish_file(rs, p->staging, p->rel, "image", "image/jpeg", NULL, 0, p->fingerprint);
+    json_t *o = publish_file(rs, p->staging, p->rel, "image", "image/jpeg", NULL, 0, p);
     if (!o)
         return CLIPLINE_ERROR_STORAGE;
     json_object_set_new(o, "time_s", json_real(cj->report.poster_time_s));
@@ -504,7 +509,7 @@ int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs)
         if (ret < 0)
             return ret;
         json_t *o = publish_file(rs, p->staging, p->rel, "subtitles", "text/vtt", NULL,
-                                 cl_span_length(&cj->t) / 1e6, p->fingerprint);
+                                 cl_span_length(&cj->t) / 1e6, p);
         if (!o)
             return CLIPLINE_ERROR_STORAGE;
         json_object_set_new(o, "language", json_string(p->sub->lang));

@@ -40,8 +40,10 @@ typedef struct planned {
     const cl_sub_input *sub; /* subtitles, burned: the language's file */
     char rel[1024];
     char fingerprint[65];
+    json_t *inputs;  /* what the fingerprint hashes, as digests (kept in the manifest entry) */
     int build, published;
     const char *reason;
+    char why[256];   /* the reason, when it names what changed */
     char *staging;
 } planned;
 
@@ -70,7 +72,10 @@ void plan_versions(run_state *rs);
 /* build.c */
 int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs);
 int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs);
-int publish_json(run_state *rs, const char *rel, const char *text);
+int publish_text(run_state *rs, const char *rel, const char *text, const char *mime);
+
+/* review.c: the destination's index.html from its manifest (caller frees). */
+char *review_page(const json_t *manifest);
 
 /* report.c */
 void report_item(run_state *rs, const clip_job *cj, int ret);

@@ -5,6 +5,7 @@
  * present with the recorded size are skipped.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +48,54 @@ static void source_identity(const char *path, char *buf, size_t size)
                  (int64_t)s.st_mtim.tv_sec, s.st_mtim.tv_nsec);
 }
 
+/* A value's digest: sha256 of its compact JSON, 16 hex digits. */
+static void digest(const json_t *v, char out[17])
+{
+    char full[65];
+    char *text = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+    cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, full);
+    free(text);
+    snprintf(out, 17, "%s", full);
+}
+
+/* The inputs behind an output as its manifest entry keeps them, so that a
+ * later plan can say what changed: numbers and short strings as they are,
+ * the rest as digests, soft subtitle lists per language; the preset's
+ * normalized keys once in the manifest's "preset_texts". */
+static json_t *input_digests(run_state *rs, json_t *what, const cl_preset *preset)
+{
+    json_t *d = json_object(), *v;
+    const char *k;
+    char h[17];
+    json_object_foreach(what, k, v) {
+        if (json_is_array(v) && !strcmp(k, "soft_subtitles")) {
+            json_t *langs = json_object();
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e) {
+                digest(e, h);
+                json_object_set_new(langs, json_string_value(json_object_get(e, "language")), json_string(h));
+            }
+            json_object_set_new(d, k, langs);
+        } else if (json_is_number(v) || json_is_boolean(v) || (json_is_string(v) && strlen(json_string_value(v)) <= 96)) {
+            json_object_set(d, k, v);
+        } else {
+            digest(v, h);
+            json_object_set_new(d, k, json_string(h));
+            if (!strcmp(k, "preset") && preset) {
+                json_t *texts = json_object_get(rs->manifest, "preset_texts");
+                if (!json_is_object(texts))
+                    json_object_set_new(rs->manifest, "preset_texts", texts = json_object());
+                json_object_set(texts, h, preset->normalized);
+            }
+        }
+    }
+    return d;
+}
+
 /* Hashes `what` (consumed) with the clip points, the intro and outro (file
- * identity and length) and the code's versions. */
-static void fingerprint(run_state *rs, json_t *what, const clip_job *cj, char out[65])
+ * identity and length) and the code's versions, into p's fingerprint. */
+static void fingerprint(run_state *rs, json_t *what, const clip_job *cj, planned *p)
 {
     const clip_times *t = &cj->t;
     json_object_set_new(what, "in_us", json_integer(t->in_us));
@@ -65,9 +111,120 @@ static void fingerprint(run_state *rs, json_t *what, const clip_job *cj, char ou
     }
     json_object_set_new(what, "versions", json_string(rs->versions));
     char *text = json_dumps(what, JSON_SORT_KEYS | JSON_COMPACT);
-    cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    cl_sha256_hex(text ? text : "", text ? strlen(text) : 0, p->fingerprint);
     free(text);
+    json_decref(p->inputs);
+    p->inputs = input_digests(rs, what, p->preset);
     json_decref(what);
+}
+
+/* The leaves where two normalized presets differ: "video.crf 23 -> 24". */
+static void preset_diff(const json_t *a, const json_t *b, const char *path, char *buf, size_t size, int *n)
+{
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        json_t *v;
+        char sub[160];
+        json_object_foreach((json_t *)b, k, v) {
+            snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", k);
+            preset_diff(json_object_get(a, k), v, sub, buf, size, n);
+        }
+        json_object_foreach((json_t *)a, k, v) {
+            snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", k);
+            if (!json_object_get(b, k))
+                preset_diff(v, NULL, sub, buf, size, n);
+        }
+        return;
+    }
+    if (json_equal((json_t *)a, (json_t *)b) || (*n)++ >= 3)
+        return;
+    char *x = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *y = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    size_t l = strlen(buf);
+    snprintf(buf + l, size - l, "%s%s %s -> %s", *n > 1 ? ", " : "", path, x ? x : "(none)", y ? y : "(none)");
+    free(x);
+    free(y);
+}
+
+/* Appends one reason to a list of at most four, "; "-separated. */
+static void add_reason(char *buf, size_t size, int *nr, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add_reason(char *buf, size_t size, int *nr, const char *fmt, ...)
+{
+    if ((*nr)++ >= 4)
+        return;
+    size_t l = strlen(buf);
+    if (l && l < size)
+        l += (size_t)snprintf(buf + l, size - l, "; ");
+    if (l >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + l, size - l, fmt, ap);
+    va_end(ap);
+}
+
+/* What changed between the inputs an output was built from and today's,
+ * in words: "source changed", "preset web-480p: video.crf 23 -> 24", "new
+ * subtitle fr". */
+static void explain_change(run_state *rs, const planned *p, json_t *old, char *buf, size_t size)
+{
+    static const char *const words[][2] = {
+        { "source", "source changed" },
+        { "versions", "clipline or its libraries changed" },
+        { "rungs", "a rung's preset changed" },
+        { "style", "libass changed" },
+        { "job_style", "subtitle style changed" },
+        { "font_dir", "font folder changed" },
+        { "encoding", "subtitle encoding changed" },
+        { "clip_timeline", "subtitle timing changed" },
+    };
+    const char *k;
+    json_t *v;
+    int nr = 0, clip_points = 0;
+    buf[0] = '\0';
+    json_object_foreach(p->inputs, k, v) {
+        json_t *o = json_object_get(old, k);
+        if (json_equal(o, v))
+            continue;
+        size_t w = 0;
+        while (w < sizeof(words) / sizeof(words[0]) && strcmp(words[w][0], k))
+            w++;
+        if (w < sizeof(words) / sizeof(words[0])) {
+            add_reason(buf, size, &nr, "%s", words[w][1]);
+        } else if (!strcmp(k, "in_us") || !strcmp(k, "out_us")) {
+            if (!clip_points++)
+                add_reason(buf, size, &nr, "clip points changed");
+        } else if (!strcmp(k, "intro") || !strcmp(k, "outro")) {
+            add_reason(buf, size, &nr, "%s %s", k, o ? "changed" : "added");
+        } else if (!strcmp(k, "preset") && p->preset) {
+            json_t *was = json_object_get(json_object_get(rs->manifest, "preset_texts"), json_string_value(o));
+            char d[200] = "";
+            int n = 0;
+            if (was)
+                preset_diff(was, p->preset->normalized, "", d, sizeof(d), &n);
+            add_reason(buf, size, &nr, "preset %s%s%s", p->preset->name, d[0] ? ": " : " changed", d);
+        } else if (!strcmp(k, "soft_subtitles")) {
+            const char *lang;
+            json_t *h;
+            json_object_foreach(v, lang, h) {
+                json_t *oh = json_object_get(o, lang);
+                if (!oh || !json_equal(oh, h))
+                    add_reason(buf, size, &nr, oh ? "subtitle %s changed" : "new subtitle %s", lang);
+            }
+            json_object_foreach(o, lang, h)
+                if (!json_object_get(v, lang))
+                    add_reason(buf, size, &nr, "subtitle %s removed", lang);
+        } else if (!strcmp(k, "sha256") && p->sub) {
+            add_reason(buf, size, &nr, "subtitle %s changed", p->sub->lang);
+        } else {
+            add_reason(buf, size, &nr, "%s changed", k);
+        }
+    }
+    json_object_foreach(old, k, v)
+        if (!json_object_get(p->inputs, k))
+            add_reason(buf, size, &nr, "%s removed", k);
+    if (!buf[0])
+        snprintf(buf, size, "inputs changed");
 }
 
 static json_t *preset_json(const cl_preset *p)
@@ -143,7 +300,7 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
         json_object_set_new(w, "clip_timeline", json_boolean(p->sub->clip_timeline));
         break;
     }
-    fingerprint(rs, w, cj, p->fingerprint);
+    fingerprint(rs, w, cj, p);
 }
 
 /* Why the output must be built, or NULL when it is up to date. */
@@ -155,8 +312,13 @@ static const char *needs_build(run_state *rs, planned *p)
     if (!old)
         return "new output";
     const char *fp = json_string_value(json_object_get(old, "fingerprint"));
-    if (!fp || strcmp(fp, p->fingerprint))
-        return "inputs changed";
+    if (!fp || strcmp(fp, p->fingerprint)) {
+        json_t *was = json_object_get(old, "inputs");
+        if (!json_is_object(was))
+            return "inputs changed"; /* built by a clipline that did not keep them */
+        explain_change(rs, p, was, p->why, sizeof(p->why));
+        return p->why;
+    }
     int64_t bytes = -1;
     if (cl_storage_stat(rs->st, p->rel, &bytes) < 0)
         return "missing at destination";
@@ -167,11 +329,8 @@ static const char *needs_build(run_state *rs, planned *p)
 
 static void plan_log(run_state *rs, const planned *p)
 {
-    if (rs->o->dry_run && !rs->o->explain)
-        cl_log(rs->c, CLIPLINE_LOG_INFO, "%s %s", p->build ? "build" : "skip ", p->rel);
-    else
-        cl_log(rs->c, CLIPLINE_LOG_INFO, "%s %s (%s)", p->build ? "build" : "skip ", p->rel,
-               p->build ? p->reason : "up to date");
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s %s (%s)", p->build ? "build" : "skip ", p->rel,
+           p->build ? p->reason : "up to date");
 }
 
 /* Lists the outputs of an HLS ladder already published (for skipped ones). */

@@ -128,8 +128,8 @@ static const char *relative_source(const run_state *rs, const char *path)
  * outputs listed before (a failed item that published nothing new). */
 static void record_item(run_state *rs, const clip_job *cj, int err, json_t *outputs)
 {
-    json_t *item = json_pack("{s:s,s:s,s:s}", "interview", cj->iv->id, "clip", cj->clip->name,
-                             "status", err < 0 ? "failed" : "ok");
+    json_t *item = json_pack("{s:s,s:s,s:s,s:s*}", "interview", cj->iv->id, "clip", cj->clip->name,
+                             "status", err < 0 ? "failed" : "ok", "title", cj->clip->title);
     if (err < 0)
         json_object_set_new(item, "error", json_pack("{s:s,s:s}", "class", clipline_error_class(err),
                                                      "message", clipline_error_detail(rs->c)));
@@ -176,7 +176,7 @@ static int write_clip_manifest(run_state *rs, const clip_job *cj, json_t *output
     json_decref(m);
     if (!text)
         return AVERROR(ENOMEM);
-    int ret = publish_json(rs, rel, text);
+    int ret = publish_text(rs, rel, text, "application/json");
     free(text);
     return ret;
 }
@@ -232,6 +232,8 @@ static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
         }
         free(p->staging);
         p->staging = NULL;
+        json_decref(p->inputs);
+        p->inputs = NULL;
     }
     if (ret < 0)
         cl_log(c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(c));
@@ -442,7 +444,7 @@ static int run_items(run_state *rs)
             }
             if (!rs->o->dry_run) {
                 char *text = cl_manifest_dump(rs->manifest);
-                int wret = text ? publish_json(rs, "manifest.json", text) : AVERROR(ENOMEM);
+                int wret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
                 free(text);
                 if (wret < 0)
                     return wret;
@@ -452,6 +454,20 @@ static int run_items(run_state *rs)
         }
     }
     return failed ? CLIPLINE_ERROR_ITEMS_FAILED : 0;
+}
+
+/* index.html, after manifest.json; left alone when it would not change. */
+static int write_review_page(run_state *rs)
+{
+    char *page = review_page(rs->manifest), *old = NULL;
+    if (!page)
+        return AVERROR(ENOMEM);
+    int ret = 0;
+    if (cl_storage_read(rs->st, "index.html", 16 * 1024 * 1024, &old, NULL) < 0 || strcmp(old, page))
+        ret = publish_text(rs, "index.html", page, "text/html; charset=utf-8");
+    free(old);
+    free(page);
+    return ret;
 }
 
 void clipline_default_run_options(clipline_run_options *o)
@@ -478,6 +494,11 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
     if ((ret = check_job(&rs)) < 0 || (ret = open_destination(&rs)) < 0)
         goto end;
     ret = run_items(&rs);
+    if (!o->dry_run && ret != CLIPLINE_ERROR_INTERRUPTED && (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED)) {
+        int rret = write_review_page(&rs);
+        if (rret < 0)
+            ret = rret;
+    }
     if (ret == CLIPLINE_ERROR_ITEMS_FAILED)
         cl_fail(c, ret, "%d of %d items failed", rs.sum.items_failed, rs.sum.items);
 end:

@@ -118,8 +118,25 @@ void cl_manifest_replace_item(json_t *m, const char *interview, const char *clip
     }
 }
 
+/* Keeps only the preset texts some output's inputs still name. */
+static void prune_preset_texts(json_t *m)
+{
+    json_t *texts = json_object_get(m, "preset_texts"), *o, *v;
+    if (!json_is_object(texts))
+        return;
+    json_t *used = json_object();
+    size_t i;
+    json_array_foreach(json_object_get(m, "outputs"), i, o) {
+        const char *h = json_string_value(json_object_get(json_object_get(o, "inputs"), "preset"));
+        if (h && (v = json_object_get(texts, h)))
+            json_object_set(used, h, v);
+    }
+    json_object_set_new(m, "preset_texts", used);
+}
+
 char *cl_manifest_dump(json_t *m)
 {
+    prune_preset_texts(m);
     sort_array(json_object_get(m, "outputs"), cmp_path);
     sort_array(json_object_get(m, "items"), cmp_item);
     json_object_set_new(m, "format", json_integer(MANIFEST_FORMAT));

@@ -26,6 +26,9 @@
 //     written to <results-dir>/chromium-vtt-cues.json (paulallen_de.vtt: 38).
 //  5. a PNG screenshot of the video with a subtitle showing:
 //     <results-dir>/subtitle-frame.png.
+//  6. the review page (index.html): the clip's section offers every video
+//     rendition and every sidecar language; a chosen rendition plays; choosing
+//     each language shows only its track, and its first cue appears.
 // All results go to <results-dir>/browser-results.json.
 'use strict';
 const fs = require('fs');
@@ -469,6 +472,71 @@ async function main() {
       results.screenshot = { path: png, ...s };
       console.log(`  ${png}: active cue ${JSON.stringify(s.activeCue)} at ${s.currentTime} s`);
       check(fs.statSync(png).size > 1000, 'the screenshot is empty');
+    }
+
+    // ---- 6. the review page: play a rendition, switch the subtitle language ------
+    console.log(`${elapsed()} == review page ${base}/index.html`);
+    await page.goto(`${base}/index.html`, { timeout: 15000 });
+    const sidecars = outputs.filter((o) => o.kind === 'subtitles' && o.mime === 'text/vtt');
+    const videos = outputs.filter((o) => o.kind === 'video');
+    const rv = await bounded(page.evaluate(async ({ clip }) => {
+      const until = (cond, ms, what) => new Promise((res, rej) => {
+        const t0 = performance.now();
+        const tick = () => (cond() ? res() : performance.now() - t0 > ms ? rej(new Error(`no ${what} within ${ms} ms`)) : setTimeout(tick, 50));
+        tick();
+      });
+      try {
+        const s = document.querySelector(`section.clip[data-clip="${clip}"]`);
+        if (!s) return { exception: `no section for ${clip}` };
+        const v = s.querySelector('video');
+        const rs = s.querySelector('select.rendition');
+        const ss = s.querySelector('select.subtitles');
+        const out = { renditions: Array.from(rs.options, (o) => o.value),
+          languages: Array.from(ss.options, (o) => o.value).filter(Boolean), shown: {} };
+        v.muted = true;
+        rs.value = rs.options[rs.options.length - 1].value; /* another rendition than the first */
+        rs.dispatchEvent(new Event('change'));
+        await until(() => v.readyState >= 2 && v.currentSrc.endsWith(rs.value), 15000, 'the chosen rendition loaded');
+        out.rendition = rs.value;
+        const t0 = v.currentTime;
+        await v.play();
+        await until(() => v.currentTime > t0 + 0.5, 15000, 'playback');
+        out.played_to = v.currentTime;
+        v.pause();
+        for (const lang of out.languages) {
+          ss.value = lang;
+          ss.dispatchEvent(new Event('change'));
+          const tracks = Array.from(v.textTracks);
+          const t = tracks.find((x) => x.language === lang);
+          await until(() => t.cues && t.cues.length > 0, 10000, `${lang} cues`);
+          const cue = t.cues[0];
+          v.currentTime = (cue.startTime + cue.endTime) / 2;
+          await until(() => t.activeCues && t.activeCues.length > 0, 10000, `an active ${lang} cue`);
+          out.shown[lang] = { text: t.activeCues[0].text, at: v.currentTime,
+            modes: tracks.map((x) => `${x.language}:${x.mode}`).join(' ') };
+        }
+        return out;
+      } catch (e) {
+        return { exception: String(e.message || e) };
+      }
+    }, { clip }), 60000, 'the review page');
+    results.review_page = rv;
+    if (check(!rv.exception, `review page: ${rv.exception}`)) {
+      check(rv.renditions.length === videos.length,
+        `review page: ${rv.renditions.length} renditions offered, the manifest has ${videos.length}`);
+      check(JSON.stringify(rv.languages.slice().sort()) === JSON.stringify(sidecars.map((o) => o.language).sort()),
+        `review page: languages ${rv.languages}, the manifest's sidecars ${sidecars.map((o) => o.language)}`);
+      check(rv.played_to > 0.5, `review page: ${rv.rendition} did not play`);
+      for (const o of sidecars) {
+        const got = rv.shown[o.language];
+        const want = parseVttTimings(fs.readFileSync(path.join(outDir, o.path), 'utf8'))[0];
+        console.log(`  ${o.language}: ${got ? `"${got.text}" at ${got.at.toFixed(2)} s (${got.modes})` : 'nothing shown'}`);
+        if (!check(got, `review page: no ${o.language} cue shown`)) continue;
+        check(want && got.text === want.text, `review page: ${o.language} shows ${JSON.stringify(got.text)}, its first cue is ${JSON.stringify(want && want.text)}`);
+        check(got.modes.split(' ').every((m) => m === `${o.language}:showing` || m.endsWith(':disabled')),
+          `review page: with ${o.language} chosen the tracks are ${got.modes}`);
+      }
+      check(sidecars.length >= 2, 'review page: the test needs two subtitle languages');
     }
   } finally {
     await bounded(context.close(), 10000, 'closing Chromium').catch((e) => console.log(`  ${e.message}`));

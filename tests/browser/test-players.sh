@@ -6,7 +6,8 @@
 # port of 127.0.0.1 and drives Chromium through player-test.js (playwright-core):
 # every MP4 and the WebM (AV1/Opus) play to the end with the right duration and size, hls.js plays the
 # master playlist and switches rungs, the WebVTT sidecar's cues are Chromium's, and
-# the ableplayer WebVTT files' cue counts go to RESULTS_DIR/chromium-vtt-cues.json.
+# the ableplayer WebVTT files' cue counts go to RESULTS_DIR/chromium-vtt-cues.json;
+# the review page (index.html) plays a rendition and shows each language's cues.
 # Exit 77 (ctest SKIP) only when /usr/bin/chromium is missing. Every wait is
 # bounded; the server and the browser are stopped on every exit.
 set -euo pipefail
@@ -52,6 +53,9 @@ t0=$(date +%s)
 echo "== sample interview (14 s) and clipline run with the full ladder"
 MKMEDIA=$mkmedia timeout 300 "$repo/scripts/make-sample-interview" "$work/sample" 14 >"$work/sample.log" 2>&1 \
   || { cat "$work/sample.log"; fail "make-sample-interview"; }
+# a second language, for the review page's subtitle choice
+printf '1\n00:00:02,000 --> 00:00:04,000\nDes alternatives à la rétention.\n\n2\n00:00:06,000 --> 00:00:08,000\nLa personne reste libre.\n' \
+  >"$work/sample/subs/fr.srt"
 cat >"$work/job.json" <<'EOF'
 {"destination":"out","presets":["web-1080p","web-720p","web-480p","web-360p","webm-av1","hls"],
  "interviews":[{"id":"expert-01","source":"sample/interview.mov","subtitles":"sample/subs",
@@ -86,7 +90,7 @@ node "$here/serve.js" --root "$out" \
   --mount "/__test__/=$here" \
   --mount "/__vendor__/hls.js=$repo/node_modules/hls.js/dist/hls.js" \
   --mount "/__ableplayer__/=$ableplayer" \
-  --port-file "$work/port" --log "$work/serve.log" --max-seconds 100 >"$work/serve.out" 2>&1 &
+  --port-file "$work/port" --log "$work/serve.log" --max-seconds 140 >"$work/serve.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   [ -s "$work/port" ] && break
@@ -113,7 +117,7 @@ echo "== Chromium (playwright-core) at $base"
 NODE_PATH=$repo/node_modules setsid node "$here/player-test.js" --base "$base" --out "$out" \
   --clip expert-01/module-1 --clip-length "$clip_length" --fps-file "$work/fps.json" \
   --ableplayer-dir "$ableplayer" --results-dir "$results" --profile "$work/profile" \
-  --chromium "$chromium" --deadline 80 &
+  --chromium "$chromium" --deadline 120 &
 driver_pid=$!
 rc=0
 wait "$driver_pid" || rc=$?

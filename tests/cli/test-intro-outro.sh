@@ -96,6 +96,6 @@ grep -q 'clip tc/joined: 0:00:02.033 to 0:00:06.033 with 2.000 s of intro before
 grep -q '^clipline: build' again.log && { cat again.log; fail "a re-run rebuilt something"; }
 touch -d '2001-01-01' card.png
 "$clipline" run job.json 2> card.log || true
-grep -q 'build tc/joined/joined.web-360p.mp4 (inputs changed)' card.log || { cat card.log; fail "a new card did not rebuild joined"; }
+grep -q 'build tc/joined/joined.web-360p.mp4 (intro changed)' card.log || { cat card.log; fail "a new card did not rebuild joined"; }
 grep -q 'build tc/plain/' card.log && { cat card.log; fail "a new card rebuilt plain, which has no intro"; }
 echo "intro-outro: ok ($want; subtitles and burn-in after the intro; module length, errors, rebuilds)"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Only what changed is rebuilt, and the plan says why. A 10-clip batch (two
+# presets, English soft and burned), then one change at a time; after each,
+# the plan's reasons and the files the run touched are exactly the expected:
+# - a no-op re-run builds nothing and touches no media nor the review page
+#   (its time is printed; scripts/bench measures it);
+# - a new fr.srt: the French sidecars, and the clean MP4s for their new soft
+#   track ("new subtitle fr"); nothing burned, no poster;
+# - a typo fixed in en.srt: the English sidecars, the English burned variants
+#   and the clean MP4s ("subtitle en changed"); nothing French;
+# - the 480p preset's crf: only the 480p MP4s ("preset web-480p: video.crf 23 -> 24");
+# - the recording: every picture, no sidecar ("source changed").
+# Usage: test-rebuilds.sh CLIPLINE FIXTURES REPO
+set -euo pipefail
+clipline=$1 fixtures=$2 repo=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-rebuilds-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail() { echo "rebuilds: FAIL: $*" >&2; exit 1; }
+cd "$work"
+cp -r "$repo/presets" presets
+export CLIPLINE_PRESETS=$work/presets
+cp "$fixtures/cam.mov" cam.mov
+mkdir subs
+printf '1\n00:00:00,000 --> 00:00:04,000\nAlternatives to detention wrok.\n' > subs/en.srt
+clips=""
+for i in $(seq 0 9); do
+  clips="$clips${clips:+,}{ \"name\": \"c$i\", \"in\": $(awk -v i="$i" 'BEGIN { print i * 0.4 }'), \"duration\": 0.4 }"
+done
+cat > job.json <<JOB
+{ "destination": "out", "presets": ["web-360p", "web-480p"],
+  "subtitles": { "burn_in": { "languages": ["en"], "presets": ["web-360p"] } },
+  "interviews": [ { "id": "cam", "source": "cam.mov", "subtitles": "subs", "clips": [ $clips ] } ] }
+JOB
+"$clipline" run job.json 2> first.log || { cat first.log; fail "the first run failed"; }
+[ "$(find out -name '*.mp4' | wc -l)" = 30 ] || fail "the first run did not build 30 MP4s"
+
+# step NAME EXPECTED-REASON FILE-PATTERN...: plans and runs, then checks
+# that every "build" line carries the reason and that the files the run
+# wrote (manifests aside) are exactly those matching the patterns (per clip)
+step() {
+  local name=$1 reason=$2; shift 2
+  "$clipline" plan job.json 2> "plan-$name.log" || { cat "plan-$name.log"; fail "$name: plan failed"; }
+  if [ -n "$reason" ]; then
+    grep '^clipline: build' "plan-$name.log" | grep -vF "$reason" | grep -v '(new output)' \
+      && fail "$name: outputs built for another reason than \"$reason\""
+  fi
+  touch stamp; sleep 0.05
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$clipline" run job.json 2> "run-$name.log" || { cat "run-$name.log"; fail "$name: run failed"; }
+  t1=$(date +%s.%N)
+  find out -type f -newer stamp ! -name '*.json' ! -name index.html | sed 's|.*/||' | sort > "touched-$name.txt"
+  if [ -z "$reason" ] && [ out/index.html -nt stamp ]; then fail "$name: the review page was rewritten"; fi
+  : > "want-$name.txt"
+  local p i
+  for p in "$@"; do for i in $(seq 0 9); do echo "c$i$p"; done; done | sort > "want-$name.txt"
+  diff "want-$name.txt" "touched-$name.txt" > "diff-$name.txt" || { cat "plan-$name.log" "diff-$name.txt"; fail "$name: other files touched than expected"; }
+  [ "$(grep -c '^clipline: build' "plan-$name.log" || true)" = "$(wc -l < "want-$name.txt")" ] \
+    || { cat "plan-$name.log"; fail "$name: the plan does not list exactly the files rebuilt"; }
+  printf 'rebuilds: %-9s %3d files rebuilt in %.2f s\n' "$name" "$(wc -l < "want-$name.txt")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+}
+
+step no-op ""
+grep -q 'clipline: 10 items: 10 ok, 0 failed; 0 outputs built, 50 up to date' run-no-op.log \
+  || { cat run-no-op.log; fail "no-op: the summary"; }
+printf '1\n00:00:00,000 --> 00:00:04,000\nDes alternatives à la détention.\n' > subs/fr.srt
+step new-fr "new subtitle fr" .fr.vtt .web-360p.mp4 .web-480p.mp4
+printf '1\n00:00:00,000 --> 00:00:04,000\nAlternatives to detention work.\n' > subs/en.srt
+step en-typo "subtitle en changed" .en.vtt .web-360p.burned-en.mp4 .web-360p.mp4 .web-480p.mp4
+sed -i 's/"crf": 23/"crf": 24/' presets/web-480p.json
+step crf-480p "preset web-480p: video.crf 23 -> 24" .web-480p.mp4
+touch -d '2001-01-01' cam.mov
+step source "source changed" .web-360p.mp4 .web-480p.mp4 .web-360p.burned-en.mp4 .poster.jpg
+step no-op-2 ""
+echo "rebuilds: ok (no-op, new language, subtitle fix, preset change, new source: exactly the affected outputs)"
