@@ -17,6 +17,7 @@
 #include <libavutil/error.h>
 
 #include "core/util.h"
+#include "job/manifest.h"
 #include "clsub.h"
 #include "orch.h"
 
@@ -139,6 +140,8 @@ static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendi
     }
     for (int i = 0; i < n; i++) {
         planned *mp4 = find_mp4(cj, all[i]);
+        if (mp4 && mp4->remux) /* re-muxed, not encoded (remux_mp4s) */
+            mp4 = NULL;
         int rung = want_hls && in_ladder(rs->job.hls, all[i]);
         if (!(mp4 && mp4->build) && !rung)
             continue;
@@ -418,6 +421,47 @@ static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_r
     return 0;
 }
 
+/* Clean MP4s whose soft subtitles alone changed: the new tracks muxed beside
+ * the published file's packets, checked like any output, published. */
+static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t *outputs)
+{
+    for (int i = 0; i < cj->n; i++) {
+        planned *p = &cj->pl[i];
+        if (!p->build || !p->remux)
+            continue;
+        json_t *old = cl_manifest_output(rs->manifest, p->rel);
+        char *src = cl_storage_local_path(rs->st, p->rel);
+        if (!(p->staging = cl_storage_staging_path(rs->st, p->rel)) || !src || !old) {
+            free(src);
+            return src && old ? AVERROR(ENOMEM) : cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: gone from the destination", p->rel);
+        }
+        cl_remux_req q = { .label = cj->label, .in_path = src, .out_path = p->staging,
+                           .soft = (const clsub_track *const *)soft->track, .soft_langs = soft->lang,
+                           .nb_soft = soft->n };
+        cl_progress(rs->c, "progress", rs->item, p->rel, "remux", -1);
+        int ret = cl_media_remux(rs->c, &q);
+        free(src);
+        double dur = json_number_value(json_object_get(old, "duration_s"));
+        cl_verify_req v = { .path = p->staging, .expect_duration_s = cl_span_length(&cj->t) / 1e6,
+                            .max_width = p->preset->video.max_width, .max_height = p->preset->video.max_height,
+                            .expect_audio = q.has_audio };
+        snprintf(v.level, sizeof(v.level), "%s", p->preset->video.level);
+        if (ret < 0 || (ret = cl_media_verify(rs->c, &v)) < 0)
+            return ret;
+        json_t *o = publish_file(rs, p->staging, p->rel, "video", "video/mp4", p->preset->name, dur, p);
+        if (!o)
+            return CLIPLINE_ERROR_STORAGE;
+        json_object_set_new(o, "width", json_integer(q.width));
+        json_object_set_new(o, "height", json_integer(q.height));
+        json_array_append_new(outputs, o);
+        p->published = 1;
+        rs->sum.outputs_built++;
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d soft subtitle track%s; picture and sound copied)",
+               cj->label, p->rel, soft->n, soft->n == 1 ? "" : "s");
+    }
+    return 0;
+}
+
 static int publish_poster(run_state *rs, clip_job *cj, json_t *outputs)
 {
     planned *p = find_kind(cj, OUT_POSTER);
@@ -450,13 +494,20 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     if (nb < 0)
         return nb;
     ret = 0;
-    if (!nb && !(poster && poster->build))
+    int nb_remux = 0;
+    for (int i = 0; i < cj->n; i++)
+        nb_remux += cj->pl[i].build && cj->pl[i].remux;
+    if (!nb && !(poster && poster->build) && !nb_remux)
         goto end;
     if (poster && poster->build && !(poster->staging = cl_storage_staging_path(rs->st, poster->rel))) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
     load_soft(rs, cj, &soft);
+    if (!nb && !(poster && poster->build)) { /* nothing to encode */
+        ret = remux_mp4s(rs, cj, &soft, outputs);
+        goto end;
+    }
     for (int i = 0; i < nb; i++)
         if (owner[i] && owner[i]->kind == OUT_MP4 && !strcmp(enc[i]->container, "mp4")) {
             reqs[i].soft = (const clsub_track *const *)soft.track;
@@ -484,9 +535,10 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     if (find_kind(cj, OUT_HLS) && find_kind(cj, OUT_HLS)->build &&
         (ret = publish_hls(rs, cj, enc, reqs, nb, &soft, outputs)) < 0)
         goto end;
-    if ((ret = publish_mp4s(rs, cj, enc, reqs, owner, nb, outputs)) < 0)
+    if ((ret = publish_mp4s(rs, cj, enc, reqs, owner, nb, outputs)) < 0 ||
+        (ret = publish_poster(rs, cj, outputs)) < 0)
         goto end;
-    ret = publish_poster(rs, cj, outputs);
+    ret = remux_mp4s(rs, cj, &soft, outputs);
 end:
     for (int i = 0; i < MAX_ENCODINGS; i++)
         cl_burn_source_free(&tracks[i]);

@@ -42,6 +42,7 @@ typedef struct planned {
     char fingerprint[65];
     json_t *inputs;  /* what the fingerprint hashes, as digests (kept in the manifest entry) */
     int build, published;
+    int remux;       /* MP4 whose soft subtitles alone changed: packets copied, not re-encoded */
     const char *reason;
     char why[256];   /* the reason, when it names what changed */
     char *staging;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "job/manifest.h"
@@ -303,6 +304,30 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
     fingerprint(rs, w, cj, p);
 }
 
+/* A clean MP4 whose inputs differ only in its soft subtitle tracks, still
+ * at the destination as the manifest says and readable there: its new
+ * tracks can be muxed beside its old packets. */
+static int only_soft_changed(run_state *rs, const planned *p, json_t *old)
+{
+    json_t *was = json_object_get(old, "inputs"), *v;
+    const char *k;
+    int64_t bytes = -1;
+    if (p->kind != OUT_MP4 || strcmp(p->preset->container, "mp4") || !json_is_object(was))
+        return 0;
+    json_object_foreach(p->inputs, k, v)
+        if (strcmp(k, "soft_subtitles") && !json_equal(v, json_object_get(was, k)))
+            return 0;
+    json_object_foreach(was, k, v)
+        if (!json_object_get(p->inputs, k))
+            return 0;
+    if (cl_storage_stat(rs->st, p->rel, &bytes) < 0 || bytes != json_integer_value(json_object_get(old, "bytes")))
+        return 0;
+    char *local = cl_storage_local_path(rs->st, p->rel);
+    int readable = local && access(local, R_OK) == 0;
+    free(local);
+    return readable;
+}
+
 /* Why the output must be built, or NULL when it is up to date. */
 static const char *needs_build(run_state *rs, planned *p)
 {
@@ -317,6 +342,11 @@ static const char *needs_build(run_state *rs, planned *p)
         if (!json_is_object(was))
             return "inputs changed"; /* built by a clipline that did not keep them */
         explain_change(rs, p, was, p->why, sizeof(p->why));
+        if (only_soft_changed(rs, p, old)) {
+            p->remux = 1;
+            size_t l = strlen(p->why);
+            snprintf(p->why + l, sizeof(p->why) - l, "; re-muxed, picture and sound copied");
+        }
         return p->why;
     }
     int64_t bytes = -1;

@@ -122,6 +122,18 @@ double cl_media_output_rate(double source_rate);
 
 int cl_media_transcode(clipline_context *c, cl_clip_req *req);
 
+/* ---- a built MP4 with new soft subtitle tracks, packets copied (remux.c) ---- */
+typedef struct cl_remux_req {
+    const char *label;
+    const char *in_path, *out_path;
+    const struct clsub_track *const *soft; /* on the clip's timeline */
+    const char *const *soft_langs;
+    int nb_soft;
+    int width, height, has_audio; /* filled in */
+    double duration_s;
+} cl_remux_req;
+int cl_media_remux(clipline_context *c, cl_remux_req *q);
+
 /* ---- the trimming helpers' look at a clip's ends (trimscan.c) ---- */
 typedef struct cl_trim_scan {
     const char *source;

@@ -41,6 +41,12 @@ typedef struct cl_movtext {
 int cl_movtext_extradata(AVCodecParameters *par);
 int cl_movtext_build(const struct clsub_track *t, cl_movtext *m);
 void cl_movtext_free(cl_movtext *m);
+/* The soft tracks of an MP4: a mov_text stream per language, tagged with its
+ * ISO 639-2 code and named in its own script (before the header)... */
+int cl_movtext_add_streams(AVFormatContext *f, const char *const *langs, int n);
+/* ...and every sample of them, streams first.., after the header: the
+ * interleaver puts them in place as the picture and sound arrive. */
+int cl_movtext_write(AVFormatContext *f, int first, const struct clsub_track *const *tracks, int n);
 
 /* segmenter.c: an HLS rendition (fMP4 segments cut at keyframes, playlist). */
 typedef struct cl_segmenter cl_segmenter;

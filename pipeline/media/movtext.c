@@ -146,3 +146,40 @@ void cl_movtext_free(cl_movtext *m)
     free(m->s);
     memset(m, 0, sizeof(*m));
 }
+
+int cl_movtext_add_streams(AVFormatContext *f, const char *const *langs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        AVStream *st = avformat_new_stream(f, NULL);
+        if (!st)
+            return AVERROR(ENOMEM);
+        st->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
+        st->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
+        st->time_base = (AVRational){ 1, 1000 };
+        int ret = cl_movtext_extradata(st->codecpar);
+        if (ret < 0)
+            return ret;
+        const char *name = clsub_language_native_name(langs[i]);
+        av_dict_set(&st->metadata, "language", clsub_language_iso639_2(langs[i]), 0);
+        av_dict_set(&st->metadata, "handler_name", name ? name : langs[i], 0);
+    }
+    return 0;
+}
+
+int cl_movtext_write(AVFormatContext *f, int first, const struct clsub_track *const *tracks, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cl_movtext m;
+        int ret = cl_movtext_build(tracks[i], &m);
+        for (size_t k = 0; ret >= 0 && k < m.n; k++) {
+            AVStream *st = f->streams[first + i];
+            av_packet_rescale_ts(m.s[k].pkt, (AVRational){ 1, 1000 }, st->time_base);
+            m.s[k].pkt->stream_index = st->index;
+            ret = av_interleaved_write_frame(f, m.s[k].pkt);
+        }
+        cl_movtext_free(&m);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}

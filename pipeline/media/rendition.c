@@ -220,48 +220,6 @@ static int add_streams(cl_rendition *r, AVFormatContext *f)
     return 0;
 }
 
-/* The soft subtitle tracks of an MP4: a mov_text stream per language,
- * tagged with its ISO 639-2 code and named in its own script. */
-static int add_soft_streams(cl_rendition *r, AVFormatContext *f)
-{
-    for (int i = 0; i < r->req->nb_soft; i++) {
-        AVStream *st = avformat_new_stream(f, NULL);
-        if (!st)
-            return AVERROR(ENOMEM);
-        st->codecpar->codec_type = AVMEDIA_TYPE_SUBTITLE;
-        st->codecpar->codec_id = AV_CODEC_ID_MOV_TEXT;
-        st->time_base = (AVRational){ 1, 1000 };
-        int ret = cl_movtext_extradata(st->codecpar);
-        if (ret < 0)
-            return ret;
-        const char *lang = r->req->soft_langs[i], *name = clsub_language_native_name(lang);
-        av_dict_set(&st->metadata, "language", clsub_language_iso639_2(lang), 0);
-        av_dict_set(&st->metadata, "handler_name", name ? name : lang, 0);
-    }
-    return 0;
-}
-
-/* Every sample of the soft tracks, up front: the interleaver puts them in
- * place as the picture and sound arrive. */
-static int write_soft_samples(cl_rendition *r)
-{
-    int base = r->file->nb_streams - r->req->nb_soft;
-    for (int i = 0; i < r->req->nb_soft; i++) {
-        cl_movtext m;
-        int ret = cl_movtext_build(r->req->soft[i], &m);
-        for (size_t k = 0; ret >= 0 && k < m.n; k++) {
-            AVStream *st = r->file->streams[base + i];
-            av_packet_rescale_ts(m.s[k].pkt, (AVRational){ 1, 1000 }, st->time_base);
-            m.s[k].pkt->stream_index = st->index;
-            ret = av_interleaved_write_frame(r->file, m.s[k].pkt);
-        }
-        cl_movtext_free(&m);
-        if (ret < 0)
-            return ret;
-    }
-    return 0;
-}
-
 static int open_file(cl_rendition *r)
 {
     const char *container = r->req->container ? r->req->container : "mp4";
@@ -270,7 +228,7 @@ static int open_file(cl_rendition *r)
     if (ret >= 0)
         ret = add_streams(r, r->file);
     if (ret >= 0 && soft)
-        ret = add_soft_streams(r, r->file);
+        ret = cl_movtext_add_streams(r->file, r->req->soft_langs, r->req->nb_soft);
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot create the muxer");
     if ((ret = avio_open(&r->file->pb, r->req->out_path, AVIO_FLAG_WRITE)) < 0)
@@ -282,7 +240,8 @@ static int open_file(cl_rendition *r)
     av_dict_free(&o);
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot write the file header");
-    if (soft && (ret = write_soft_samples(r)) < 0)
+    if (soft && (ret = cl_movtext_write(r->file, r->file->nb_streams - r->req->nb_soft, r->req->soft,
+                                        r->req->nb_soft)) < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot write the subtitle tracks");
     return 0;
 }

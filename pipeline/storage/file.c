@@ -90,6 +90,11 @@ static int file_stat(cl_storage *st, const char *rel, int64_t *bytes)
     return ret;
 }
 
+static char *file_local_path(cl_storage *st, const char *rel)
+{
+    return cl_path_join(st->location, rel);
+}
+
 static void file_close(cl_storage *st)
 {
     if (st->staging)
@@ -103,5 +108,6 @@ const cl_storage_ops cl_storage_file = {
     .publish = file_publish,
     .read = file_read,
     .stat = file_stat,
+    .local_path = file_local_path,
     .close = file_close,
 };

@@ -87,6 +87,11 @@ int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes)
     return st->ops->stat(st, rel, bytes);
 }
 
+char *cl_storage_local_path(cl_storage *st, const char *rel)
+{
+    return st->ops->local_path ? st->ops->local_path(st, rel) : NULL;
+}
+
 char *cl_storage_staging_path(cl_storage *st, const char *rel)
 {
     static atomic_int counter;

@@ -25,6 +25,9 @@ typedef struct cl_storage_ops {
     int (*read)(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
     /* size of an object; AVERROR(ENOENT) when absent */
     int (*stat)(cl_storage *st, const char *rel, int64_t *bytes);
+    /* a local path where a published object can be read, or NULL (optional:
+     * only backends whose destination is a local folder have one) */
+    char *(*local_path)(cl_storage *st, const char *rel);
     void (*close)(cl_storage *st);
 } cl_storage_ops;
 
@@ -43,6 +46,8 @@ void cl_storage_close(cl_storage **st);
 int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type);
 int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
 int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes);
+/* Where a published object can be read locally (caller frees), or NULL. */
+char *cl_storage_local_path(cl_storage *st, const char *rel);
 
 /* For backends whose destination is not a local folder: a private staging
  * folder under $TMPDIR (or /tmp), and its removal with whatever a failed

@@ -4,8 +4,9 @@
 # the plan's reasons and the files the run touched are exactly the expected:
 # - a no-op re-run builds nothing and touches no media nor the review page
 #   (its time is printed; scripts/bench measures it);
-# - a new fr.srt: the French sidecars, and the clean MP4s for their new soft
-#   track ("new subtitle fr"); nothing burned, no poster;
+# - a new fr.srt: the French sidecars, and the clean MP4s re-muxed with their
+#   new soft track, video and audio packets unchanged ("new subtitle fr;
+#   re-muxed"); nothing burned, no poster;
 # - a typo fixed in en.srt: the English sidecars, the English burned variants
 #   and the clean MP4s ("subtitle en changed"); nothing French;
 # - the 480p preset's crf: only the 480p MP4s ("preset web-480p: video.crf 23 -> 24");
@@ -63,8 +64,20 @@ step() {
 step no-op ""
 grep -q 'clipline: 10 items: 10 ok, 0 failed; 0 outputs built, 50 up to date' run-no-op.log \
   || { cat run-no-op.log; fail "no-op: the summary"; }
+# the clean MP4s get their new soft track by a re-mux: the same video and audio packets
+packets() { ffprobe -v error -select_streams "$2" -show_data_hash sha256 \
+              -show_entries packet=pts,dts,duration,flags,data_hash -of csv "$1" | sha256sum; }
+have_ffprobe=$(command -v ffprobe || true)
+[ -z "$have_ffprobe" ] || { packets out/cam/c3/c3.web-480p.mp4 v; packets out/cam/c3/c3.web-480p.mp4 a; } > packets-before.txt
 printf '1\n00:00:00,000 --> 00:00:04,000\nDes alternatives à la détention.\n' > subs/fr.srt
-step new-fr "new subtitle fr" .fr.vtt .web-360p.mp4 .web-480p.mp4
+step new-fr "new subtitle fr; re-muxed, picture and sound copied" .fr.vtt .web-360p.mp4 .web-480p.mp4
+[ "$(grep -c '^clipline: .*wrote .*(2 soft subtitle tracks; picture and sound copied)$' run-new-fr.log)" = 20 ] || { cat run-new-fr.log; fail "new-fr: the clean MP4s were not re-muxed"; }
+if [ -n "$have_ffprobe" ]; then
+  { packets out/cam/c3/c3.web-480p.mp4 v; packets out/cam/c3/c3.web-480p.mp4 a; } > packets-after.txt
+  cmp -s packets-before.txt packets-after.txt || fail "new-fr: the re-mux changed the video or audio packets"
+  [ "$(ffprobe -v error -select_streams s -show_entries stream_tags=language -of csv=p=0 out/cam/c3/c3.web-480p.mp4 | tr '\n' ' ')" = "eng fra " ] \
+    || fail "new-fr: the re-muxed MP4 does not carry eng and fra soft tracks"
+fi
 printf '1\n00:00:00,000 --> 00:00:04,000\nAlternatives to detention work.\n' > subs/en.srt
 step en-typo "subtitle en changed" .en.vtt .web-360p.burned-en.mp4 .web-360p.mp4 .web-480p.mp4
 sed -i 's/"crf": 23/"crf": 24/' presets/web-480p.json
