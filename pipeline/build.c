@@ -95,6 +95,15 @@ static planned *find_kind(clip_job *cj, out_kind k)
     return NULL;
 }
 
+/* A rung a partly kept ladder must encode again. */
+static int stale_rung(const planned *hls, const cl_preset *p)
+{
+    for (int r = 0; r < hls->preset->nb_rungs; r++)
+        if (!strcmp(hls->preset->rungs[r], p->name))
+            return !!(hls->stale_rungs & (1u << r));
+    return 0;
+}
+
 static int in_ladder(const cl_preset *hls, const cl_preset *p)
 {
     for (int r = 0; hls && r < hls->nb_rungs; r++)
@@ -142,7 +151,7 @@ static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendi
         planned *mp4 = find_mp4(cj, all[i]);
         if (mp4 && mp4->remux) /* re-muxed, not encoded (remux_mp4s) */
             mp4 = NULL;
-        int rung = want_hls && in_ladder(rs->job.hls, all[i]);
+        int rung = want_hls && in_ladder(rs->job.hls, all[i]) && (!hls->remux || stale_rung(hls, all[i]));
         if (!(mp4 && mp4->build) && !rung)
             continue;
         cl_rendition_req *r = &reqs[nb];
@@ -339,20 +348,15 @@ static int hls_subtitles(run_state *rs, clip_job *cj, const planned *hls, const 
     return 0;
 }
 
-static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
-                       int nb, const soft_set *soft, json_t *outputs)
+/* A ladder's subtitle renditions, its rungs (when `with_rungs`; else they
+ * stay as published), then its master, last. */
+static int publish_ladder(run_state *rs, clip_job *cj, const cl_rendition_req *rungs, const char *const *names,
+                          const int *fresh, int n, const soft_set *soft, json_t *outputs)
 {
     planned *hls = find_kind(cj, OUT_HLS);
-    const char *names[MAX_ENCODINGS];
-    cl_rendition_req rungs[MAX_ENCODINGS];
-    int n = 0, ret;
-    for (int i = 0; i < nb; i++)
-        if (reqs[i].hls_dir) {
-            names[n] = enc[i]->name;
-            rungs[n++] = reqs[i];
-        }
     char master[1200], uris[MAX_SOFT][64];
     cl_hls_subtitle subs[MAX_SOFT];
+    int ret;
     snprintf(master, sizeof(master), "%s/master.m3u8", hls->staging);
     if ((ret = hls_subtitles(rs, cj, hls, soft, subs, uris)) < 0 ||
         (ret = cl_media_hls_master(rs->c, master, rungs, names, n, subs, soft->n)) < 0)
@@ -367,8 +371,13 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
     for (int i = 0; i < n; i++) {
         char dir[1200];
         snprintf(dir, sizeof(dir), "%s/%s", hls->staging, names[i]);
-        if ((ret = publish_rung(rs, cj, hls, dir, names[i], outputs)) < 0)
-            return ret;
+        if (fresh[i]) {
+            if ((ret = publish_rung(rs, cj, hls, dir, names[i], outputs)) < 0)
+                return ret;
+        } else {
+            snprintf(dir, sizeof(dir), "%s/%s/hls/%s/", cj->iv->id, cj->clip->name, names[i]);
+            plan_keep_outputs(rs, dir, outputs);
+        }
     }
     json_t *o = publish_file(rs, master, hls->rel, "playlist", "application/vnd.apple.mpegurl",
                              hls->preset->name, cl_span_length(&cj->t) / 1e6, hls);
@@ -376,10 +385,11 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
         return CLIPLINE_ERROR_STORAGE;
     json_t *lad = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(lad, json_pack("{s:s,s:i,s:i,s:I,s:i,s:s}", "preset", names[i], "width",
+        json_array_append_new(lad, json_pack("{s:s,s:i,s:i,s:I,s:I,s:i,s:s}", "preset", names[i], "width",
                                              rungs[i].out_width, "height", rungs[i].out_height,
-                                             "bandwidth", (json_int_t)rungs[i].hls_bandwidth,
-                                             "segments", rungs[i].hls_segments, "codecs", rungs[i].codecs));
+                                             "bandwidth", (json_int_t)rungs[i].hls_bandwidth, "average_bandwidth",
+                                             (json_int_t)rungs[i].hls_avg_bandwidth, "segments",
+                                             rungs[i].hls_segments, "codecs", rungs[i].codecs));
     json_object_set_new(o, "renditions", lad);
     json_array_append_new(outputs, o);
     hls->published = 1;
@@ -389,9 +399,60 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
     for (int i = 0; i < soft->n; i++)
         json_array_append_new(sl, json_pack("{s:s,s:s}", "language", soft->lang[i], "playlist", uris[i]));
     json_object_set_new(o, "subtitles", sl);
-    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d rungs, %d subtitle languages)", cj->label, hls->rel,
-           n, soft->n);
+    int nb_fresh = 0;
+    for (int i = 0; i < n; i++)
+        nb_fresh += fresh[i];
+    cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d rungs, %d of them kept as they were; %d subtitle languages)",
+           cj->label, hls->rel, n, n - nb_fresh, soft->n);
     return 0;
+}
+
+/* The ladder: the rungs just encoded; for a partly kept ladder, in the
+ * order it was published, each rung either encoded now or kept as the
+ * manifest describes it. */
+static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
+                       int nb, const soft_set *soft, json_t *outputs)
+{
+    planned *hls = find_kind(cj, OUT_HLS);
+    const char *names[MAX_ENCODINGS];
+    cl_rendition_req rungs[MAX_ENCODINGS];
+    int fresh[MAX_ENCODINGS], n = 0;
+    if (!hls->remux) {
+        for (int i = 0; i < nb; i++)
+            if (reqs[i].hls_dir) {
+                names[n] = enc[i]->name;
+                fresh[n] = 1;
+                rungs[n++] = reqs[i];
+            }
+        return publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs);
+    }
+    json_t *lad = json_object_get(cl_manifest_output(rs->manifest, hls->rel), "renditions"), *r;
+    size_t k;
+    json_array_foreach(lad, k, r) {
+        const char *name = json_string_value(json_object_get(r, "preset"));
+        if (n == MAX_ENCODINGS || !name)
+            continue;
+        int i = 0;
+        while (i < nb && !(reqs[i].hls_dir && !strcmp(enc[i]->name, name)))
+            i++;
+        names[n] = name;
+        fresh[n] = i < nb;
+        if (i < nb) {
+            rungs[n++] = reqs[i];
+            continue;
+        }
+        memset(&rungs[n], 0, sizeof(rungs[n]));
+        rungs[n].out_width = (int)json_integer_value(json_object_get(r, "width"));
+        rungs[n].out_height = (int)json_integer_value(json_object_get(r, "height"));
+        rungs[n].hls_bandwidth = json_integer_value(json_object_get(r, "bandwidth"));
+        rungs[n].hls_avg_bandwidth = json_integer_value(json_object_get(r, "average_bandwidth"));
+        rungs[n].hls_segments = (int)json_integer_value(json_object_get(r, "segments"));
+        snprintf(rungs[n].codecs, sizeof(rungs[n].codecs), "%s", json_string_value(json_object_get(r, "codecs")));
+        n++;
+    }
+    if (!hls->staging && (!(hls->staging = cl_storage_staging_path(rs->st, "hls")) || cl_mkdirs(hls->staging, 0755) < 0))
+        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder for HLS");
+    return publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs);
 }
 
 static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
@@ -427,7 +488,7 @@ static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t 
 {
     for (int i = 0; i < cj->n; i++) {
         planned *p = &cj->pl[i];
-        if (!p->build || !p->remux)
+        if (p->kind != OUT_MP4 || !p->build || !p->remux)
             continue;
         json_t *old = cl_manifest_output(rs->manifest, p->rel);
         char *src = cl_storage_local_path(rs->st, p->rel);
@@ -504,8 +565,10 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
         goto end;
     }
     load_soft(rs, cj, &soft);
+    planned *hls = find_kind(cj, OUT_HLS);
     if (!nb && !(poster && poster->build)) { /* nothing to encode */
-        ret = remux_mp4s(rs, cj, &soft, outputs);
+        if ((ret = remux_mp4s(rs, cj, &soft, outputs)) >= 0 && hls && hls->build)
+            ret = publish_hls(rs, cj, enc, reqs, 0, &soft, outputs);
         goto end;
     }
     for (int i = 0; i < nb; i++)
@@ -532,8 +595,7 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     cj->has_report = ret >= 0;
     if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, owner, nb, req.report.has_audio)) < 0)
         goto end;
-    if (find_kind(cj, OUT_HLS) && find_kind(cj, OUT_HLS)->build &&
-        (ret = publish_hls(rs, cj, enc, reqs, nb, &soft, outputs)) < 0)
+    if (hls && hls->build && (ret = publish_hls(rs, cj, enc, reqs, nb, &soft, outputs)) < 0)
         goto end;
     if ((ret = publish_mp4s(rs, cj, enc, reqs, owner, nb, outputs)) < 0 ||
         (ret = publish_poster(rs, cj, outputs)) < 0)

@@ -42,7 +42,11 @@ typedef struct planned {
     char fingerprint[65];
     json_t *inputs;  /* what the fingerprint hashes, as digests (kept in the manifest entry) */
     int build, published;
-    int remux;       /* MP4 whose soft subtitles alone changed: packets copied, not re-encoded */
+    int remux;       /* brought up to date from what was published: an MP4 whose soft subtitles
+                        alone changed gets its packets copied; an HLS ladder re-encodes only
+                        its stale rungs (bits of stale_rungs, by the HLS preset's rung order),
+                        keeps the others and rewrites its subtitle renditions and master */
+    unsigned stale_rungs;
     const char *reason;
     char why[256];   /* the reason, when it names what changed */
     char *staging;
@@ -69,6 +73,8 @@ int plan_capacity(const cl_job_spec *job, int nb_subs);
 /* The presets encoded per clip: the job's MP4 presets, then the HLS rungs it does not list. */
 int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max);
 void plan_versions(run_state *rs);
+/* Adds the outputs already published under `prefix` (a skipped ladder's files). */
+void plan_keep_outputs(run_state *rs, const char *prefix, json_t *outputs);
 
 /* build.c */
 int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs);

@@ -63,12 +63,34 @@ static void digest(const json_t *v, char out[17])
  * later plan can say what changed: numbers and short strings as they are,
  * the rest as digests, soft subtitle lists per language; the preset's
  * normalized keys once in the manifest's "preset_texts". */
+static void keep_preset_text(run_state *rs, const char *digest, json_t *normalized)
+{
+    json_t *texts = json_object_get(rs->manifest, "preset_texts");
+    if (!json_is_object(texts))
+        json_object_set_new(rs->manifest, "preset_texts", texts = json_object());
+    json_object_set(texts, digest, normalized);
+}
+
 static json_t *input_digests(run_state *rs, json_t *what, const cl_preset *preset)
 {
     json_t *d = json_object(), *v;
     const char *k;
     char h[17];
     json_object_foreach(what, k, v) {
+        if (json_is_object(v) && !strcmp(k, "rungs")) { /* per rung, each preset's keys kept */
+            json_t *rungs = json_object(), *text;
+            const char *name;
+            json_object_foreach(v, name, text) {
+                json_t *normalized = json_loads(json_string_value(text), 0, NULL);
+                digest(text, h);
+                json_object_set_new(rungs, name, json_string(h));
+                if (normalized)
+                    keep_preset_text(rs, h, normalized);
+                json_decref(normalized);
+            }
+            json_object_set_new(d, k, rungs);
+            continue;
+        }
         if (json_is_array(v) && !strcmp(k, "soft_subtitles")) {
             json_t *langs = json_object();
             size_t i;
@@ -83,12 +105,8 @@ static json_t *input_digests(run_state *rs, json_t *what, const cl_preset *prese
         } else {
             digest(v, h);
             json_object_set_new(d, k, json_string(h));
-            if (!strcmp(k, "preset") && preset) {
-                json_t *texts = json_object_get(rs->manifest, "preset_texts");
-                if (!json_is_object(texts))
-                    json_object_set_new(rs->manifest, "preset_texts", texts = json_object());
-                json_object_set(texts, h, preset->normalized);
-            }
+            if (!strcmp(k, "preset") && preset)
+                keep_preset_text(rs, h, preset->normalized);
         }
     }
     return d;
@@ -172,7 +190,6 @@ static void explain_change(run_state *rs, const planned *p, json_t *old, char *b
     static const char *const words[][2] = {
         { "source", "source changed" },
         { "versions", "clipline or its libraries changed" },
-        { "rungs", "a rung's preset changed" },
         { "style", "libass changed" },
         { "job_style", "subtitle style changed" },
         { "font_dir", "font folder changed" },
@@ -204,6 +221,23 @@ static void explain_change(run_state *rs, const planned *p, json_t *old, char *b
             if (was)
                 preset_diff(was, p->preset->normalized, "", d, sizeof(d), &n);
             add_reason(buf, size, &nr, "preset %s%s%s", p->preset->name, d[0] ? ": " : " changed", d);
+        } else if (!strcmp(k, "rungs")) {
+            json_t *texts = json_object_get(rs->manifest, "preset_texts"), *h;
+            const char *name;
+            json_object_foreach(v, name, h) {
+                json_t *oh = json_object_get(o, name);
+                char d[200] = "";
+                int n = 0;
+                if (json_equal(oh, h))
+                    continue;
+                json_t *was = json_object_get(texts, json_string_value(oh)), *now = json_object_get(texts, json_string_value(h));
+                if (was && now)
+                    preset_diff(was, now, "", d, sizeof(d), &n);
+                add_reason(buf, size, &nr, oh ? "rung %s%s%s" : "new rung %s", name, d[0] ? ": " : " changed", d);
+            }
+            json_object_foreach(o, name, h)
+                if (!json_object_get(v, name))
+                    add_reason(buf, size, &nr, "rung %s removed", name);
         } else if (!strcmp(k, "soft_subtitles")) {
             const char *lang;
             json_t *h;
@@ -263,13 +297,13 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
             json_object_set_new(w, "soft_subtitles", soft_json(cj));
         break;
     case OUT_HLS: {
-        json_t *rungs = json_array();
+        json_t *rungs = json_object();
         const cl_preset *enc[32];
         int n = plan_encodings(&rs->job, enc, 32);
         for (int i = 0; i < n; i++)
             for (int r = 0; r < p->preset->nb_rungs; r++)
                 if (!strcmp(enc[i]->name, p->preset->rungs[r]))
-                    json_array_append_new(rungs, preset_json(enc[i]));
+                    json_object_set_new(rungs, enc[i]->name, preset_json(enc[i]));
         json_object_set_new(w, "kind", json_string("hls"));
         json_object_set_new(w, "preset", preset_json(p->preset));
         json_object_set_new(w, "rungs", rungs);
@@ -304,24 +338,49 @@ static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
     fingerprint(rs, w, cj, p);
 }
 
-/* A clean MP4 whose inputs differ only in its soft subtitle tracks, still
- * at the destination as the manifest says and readable there: its new
- * tracks can be muxed beside its old packets. */
-static int only_soft_changed(run_state *rs, const planned *p, json_t *old)
+/* Whether an output can be brought up to date from what was published:
+ * - a clean MP4 whose inputs differ only in its soft subtitle tracks, still
+ *   at the destination as the manifest says and readable there: its new
+ *   tracks are muxed beside its old packets;
+ * - an HLS ladder whose inputs differ only in its soft subtitles and some
+ *   rungs' presets: those rungs are encoded (p->stale_rungs), the others kept,
+ *   the subtitle renditions and the master rewritten from the manifest. */
+static int can_reuse(run_state *rs, planned *p, json_t *old)
 {
-    json_t *was = json_object_get(old, "inputs"), *v;
+    json_t *was = json_object_get(old, "inputs"), *v, *r;
     const char *k;
     int64_t bytes = -1;
-    if (p->kind != OUT_MP4 || strcmp(p->preset->container, "mp4") || !json_is_object(was))
+    size_t i;
+    if (!json_is_object(was) || (p->kind != OUT_HLS && (p->kind != OUT_MP4 || strcmp(p->preset->container, "mp4"))))
         return 0;
     json_object_foreach(p->inputs, k, v)
-        if (strcmp(k, "soft_subtitles") && !json_equal(v, json_object_get(was, k)))
+        if (strcmp(k, "soft_subtitles") && (p->kind != OUT_HLS || strcmp(k, "rungs")) &&
+            !json_equal(v, json_object_get(was, k)))
             return 0;
     json_object_foreach(was, k, v)
         if (!json_object_get(p->inputs, k))
             return 0;
     if (cl_storage_stat(rs->st, p->rel, &bytes) < 0 || bytes != json_integer_value(json_object_get(old, "bytes")))
         return 0;
+    if (p->kind == OUT_HLS) {
+        json_t *now = json_object_get(p->inputs, "rungs"), *then = json_object_get(was, "rungs");
+        p->stale_rungs = 0;
+        for (int n = 0; n < p->preset->nb_rungs; n++) {
+            const char *name = p->preset->rungs[n];
+            json_t *h = json_object_get(now, name);
+            if (h && !json_equal(h, json_object_get(then, name))) {
+                p->stale_rungs |= 1u << n;
+                continue;
+            }
+            int kept = 0; /* a kept rung: what the master needs of it is in the manifest */
+            json_array_foreach(json_object_get(old, "renditions"), i, r)
+                kept |= !strcmp(json_string_value(json_object_get(r, "preset")) ? json_string_value(json_object_get(r, "preset")) : "", name) &&
+                        json_object_get(r, "average_bandwidth") != NULL;
+            if (h && !kept)
+                return 0;
+        }
+        return 1;
+    }
     char *local = cl_storage_local_path(rs->st, p->rel);
     int readable = local && access(local, R_OK) == 0;
     free(local);
@@ -342,10 +401,19 @@ static const char *needs_build(run_state *rs, planned *p)
         if (!json_is_object(was))
             return "inputs changed"; /* built by a clipline that did not keep them */
         explain_change(rs, p, was, p->why, sizeof(p->why));
-        if (only_soft_changed(rs, p, old)) {
+        if (can_reuse(rs, p, old)) {
             p->remux = 1;
             size_t l = strlen(p->why);
-            snprintf(p->why + l, sizeof(p->why) - l, "; re-muxed, picture and sound copied");
+            if (p->kind == OUT_MP4) {
+                snprintf(p->why + l, sizeof(p->why) - l, "; re-muxed, picture and sound copied");
+            } else {
+                l += (size_t)snprintf(p->why + l, sizeof(p->why) - l, "; %s", p->stale_rungs ? "only" : "subtitle renditions and master only");
+                for (int n = 0; n < p->preset->nb_rungs && l < sizeof(p->why); n++)
+                    if (p->stale_rungs & (1u << n))
+                        l += (size_t)snprintf(p->why + l, sizeof(p->why) - l, " %s", p->preset->rungs[n]);
+                if (p->stale_rungs && l < sizeof(p->why))
+                    snprintf(p->why + l, sizeof(p->why) - l, " re-encoded");
+            }
         }
         return p->why;
     }
@@ -363,8 +431,7 @@ static void plan_log(run_state *rs, const planned *p)
            p->build ? p->reason : "up to date");
 }
 
-/* Lists the outputs of an HLS ladder already published (for skipped ones). */
-static void keep_group(run_state *rs, const char *prefix, json_t *outputs)
+void plan_keep_outputs(run_state *rs, const char *prefix, json_t *outputs)
 {
     size_t i, l = strlen(prefix);
     json_t *o;
@@ -436,7 +503,7 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
         if (p->kind == OUT_HLS) {
             char prefix[1100];
             snprintf(prefix, sizeof(prefix), "%s/%s/hls/", iv, clip);
-            keep_group(rs, prefix, outputs);
+            plan_keep_outputs(rs, prefix, outputs);
         } else {
             json_array_append(outputs, cl_manifest_output(rs->manifest, p->rel));
         }

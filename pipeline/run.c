@@ -223,8 +223,13 @@ static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
     for (int i = 0; cj->pl && i < cj->n; i++) {
         planned *p = &cj->pl[i];
         published += p->published;
-        if (p->build && !p->published && cl_manifest_output(rs->manifest, p->rel))
+        if (p->build && !p->published && p->kind == OUT_HLS && cl_manifest_output(rs->manifest, p->rel)) {
+            char prefix[1100]; /* the ladder as it was: every file is still there */
+            snprintf(prefix, sizeof(prefix), "%s/%s/hls/", cj->iv->id, cj->clip->name);
+            plan_keep_outputs(rs, prefix, outputs);
+        } else if (p->build && !p->published && cl_manifest_output(rs->manifest, p->rel)) {
             json_array_append(outputs, cl_manifest_output(rs->manifest, p->rel)); /* still there */
+        }
         if (p->staging && p->kind == OUT_HLS) {
             cl_remove_tree(p->staging); /* a failed ladder's staging folder */
         } else if (p->staging) {

@@ -127,9 +127,13 @@ static void prune_preset_texts(json_t *m)
     json_t *used = json_object();
     size_t i;
     json_array_foreach(json_object_get(m, "outputs"), i, o) {
-        const char *h = json_string_value(json_object_get(json_object_get(o, "inputs"), "preset"));
+        json_t *in = json_object_get(o, "inputs"), *r;
+        const char *h = json_string_value(json_object_get(in, "preset")), *name;
         if (h && (v = json_object_get(texts, h)))
             json_object_set(used, h, v);
+        json_object_foreach(json_object_get(in, "rungs"), name, r)
+            if ((h = json_string_value(r)) && (v = json_object_get(texts, h)))
+                json_object_set(used, h, v);
     }
     json_object_set_new(m, "preset_texts", used);
 }

@@ -9,7 +9,8 @@
 #   re-muxed"); nothing burned, no poster;
 # - a typo fixed in en.srt: the English sidecars, the English burned variants
 #   and the clean MP4s ("subtitle en changed"); nothing French;
-# - the 480p preset's crf: only the 480p MP4s ("preset web-480p: video.crf 23 -> 24");
+# - the 480p preset's crf: only the 480p MP4s and HLS rung ("preset web-480p:
+#   video.crf 23 -> 24", "rung web-480p: ...");
 # - the recording: every picture, no sidecar ("source changed").
 # Usage: test-rebuilds.sh CLIPLINE FIXTURES REPO
 set -euo pipefail
@@ -19,6 +20,9 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "rebuilds: FAIL: $*" >&2; exit 1; }
 cd "$work"
 cp -r "$repo/presets" presets
+# a two-rung HLS ladder of the job's own presets
+sed -i 's/"rungs": *\[[^]]*\]/"rungs": ["web-480p", "web-360p"]/' presets/hls.json
+grep -q '"rungs": \["web-480p", "web-360p"\]' presets/hls.json || fail "cannot set the ladder's rungs"
 export CLIPLINE_PRESETS=$work/presets
 cp "$fixtures/cam.mov" cam.mov
 mkdir subs
@@ -28,18 +32,20 @@ for i in $(seq 0 9); do
   clips="$clips${clips:+,}{ \"name\": \"c$i\", \"in\": $(awk -v i="$i" 'BEGIN { print i * 0.4 }'), \"duration\": 0.4 }"
 done
 cat > job.json <<JOB
-{ "destination": "out", "presets": ["web-360p", "web-480p"],
+{ "destination": "out", "presets": ["web-360p", "web-480p", "hls"],
   "subtitles": { "burn_in": { "languages": ["en"], "presets": ["web-360p"] } },
   "interviews": [ { "id": "cam", "source": "cam.mov", "subtitles": "subs", "clips": [ $clips ] } ] }
 JOB
 "$clipline" run job.json 2> first.log || { cat first.log; fail "the first run failed"; }
-[ "$(find out -name '*.mp4' | wc -l)" = 30 ] || fail "the first run did not build 30 MP4s"
+[ "$(find out -name '*.mp4' ! -path '*/hls/*' | wc -l)" = 30 ] || fail "the first run did not build 30 MP4s"
 
-# step NAME EXPECTED-REASON FILE-PATTERN...: plans and runs, then checks
-# that every "build" line carries the reason and that the files the run
-# wrote (manifests aside) are exactly those matching the patterns (per clip)
+# step NAME EXPECTED-REASON HLS FILE-SUFFIX...: plans and runs, then checks
+# that every "build" line carries the reason, that the files the run wrote
+# (manifests aside) outside hls/ are exactly c<N><suffix> for each clip, and
+# that what it wrote under the clips' hls/ is HLS (the first name under hls/:
+# master.m3u8, subs-<lang>, <rung>; sorted, space-separated)
 step() {
-  local name=$1 reason=$2; shift 2
+  local name=$1 reason=$2 hls=$3; shift 3
   "$clipline" plan job.json 2> "plan-$name.log" || { cat "plan-$name.log"; fail "$name: plan failed"; }
   if [ -n "$reason" ]; then
     grep '^clipline: build' "plan-$name.log" | grep -vF "$reason" | grep -v '(new output)' \
@@ -50,19 +56,23 @@ step() {
   t0=$(date +%s.%N)
   "$clipline" run job.json 2> "run-$name.log" || { cat "run-$name.log"; fail "$name: run failed"; }
   t1=$(date +%s.%N)
-  find out -type f -newer stamp ! -name '*.json' ! -name index.html | sed 's|.*/||' | sort > "touched-$name.txt"
+  find out -type f -newer stamp ! -name '*.json' ! -name index.html ! -path '*/hls/*' | sed 's|.*/||' | sort > "touched-$name.txt"
+  local got_hls
+  got_hls=$(find out -type f -newer stamp -path '*/hls/*' | sed 's|.*/hls/||; s|/.*||' | sort -u | tr '\n' ' ' | sed 's/ $//')
+  [ "$got_hls" = "$hls" ] || fail "$name: under hls/ the run wrote [$got_hls], want [$hls]"
   if [ -z "$reason" ] && [ out/index.html -nt stamp ]; then fail "$name: the review page was rewritten"; fi
   : > "want-$name.txt"
   local p i
   for p in "$@"; do for i in $(seq 0 9); do echo "c$i$p"; done; done | sort > "want-$name.txt"
   diff "want-$name.txt" "touched-$name.txt" > "diff-$name.txt" || { cat "plan-$name.log" "diff-$name.txt"; fail "$name: other files touched than expected"; }
-  [ "$(grep -c '^clipline: build' "plan-$name.log" || true)" = "$(wc -l < "want-$name.txt")" ] \
+  [ "$(grep -c '^clipline: build' "plan-$name.log" || true)" = "$(( $(wc -l < "want-$name.txt") + (${#hls} > 0 ? 10 : 0) ))" ] \
     || { cat "plan-$name.log"; fail "$name: the plan does not list exactly the files rebuilt"; }
   printf 'rebuilds: %-9s %3d files rebuilt in %.2f s\n' "$name" "$(wc -l < "want-$name.txt")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 }
 
-step no-op ""
-grep -q 'clipline: 10 items: 10 ok, 0 failed; 0 outputs built, 50 up to date' run-no-op.log \
+[ "$(find out -path '*/hls/web-*' -name '*.m4s' | wc -l)" -ge 20 ] || fail "the first run did not build the HLS rungs"
+step no-op "" ""
+grep -q 'clipline: 10 items: 10 ok, 0 failed; 0 outputs built, 60 up to date' run-no-op.log \
   || { cat run-no-op.log; fail "no-op: the summary"; }
 # the clean MP4s get their new soft track by a re-mux: the same video and audio packets
 packets() { ffprobe -v error -select_streams "$2" -show_data_hash sha256 \
@@ -70,7 +80,7 @@ packets() { ffprobe -v error -select_streams "$2" -show_data_hash sha256 \
 have_ffprobe=$(command -v ffprobe || true)
 [ -z "$have_ffprobe" ] || { packets out/cam/c3/c3.web-480p.mp4 v; packets out/cam/c3/c3.web-480p.mp4 a; } > packets-before.txt
 printf '1\n00:00:00,000 --> 00:00:04,000\nDes alternatives à la détention.\n' > subs/fr.srt
-step new-fr "new subtitle fr; re-muxed, picture and sound copied" .fr.vtt .web-360p.mp4 .web-480p.mp4
+step new-fr "new subtitle fr;" "master.m3u8 subs-en subs-fr" .fr.vtt .web-360p.mp4 .web-480p.mp4
 [ "$(grep -c '^clipline: .*wrote .*(2 soft subtitle tracks; picture and sound copied)$' run-new-fr.log)" = 20 ] || { cat run-new-fr.log; fail "new-fr: the clean MP4s were not re-muxed"; }
 if [ -n "$have_ffprobe" ]; then
   { packets out/cam/c3/c3.web-480p.mp4 v; packets out/cam/c3/c3.web-480p.mp4 a; } > packets-after.txt
@@ -79,10 +89,10 @@ if [ -n "$have_ffprobe" ]; then
     || fail "new-fr: the re-muxed MP4 does not carry eng and fra soft tracks"
 fi
 printf '1\n00:00:00,000 --> 00:00:04,000\nAlternatives to detention work.\n' > subs/en.srt
-step en-typo "subtitle en changed" .en.vtt .web-360p.burned-en.mp4 .web-360p.mp4 .web-480p.mp4
+step en-typo "subtitle en changed" "master.m3u8 subs-en subs-fr" .en.vtt .web-360p.burned-en.mp4 .web-360p.mp4 .web-480p.mp4
 sed -i 's/"crf": 23/"crf": 24/' presets/web-480p.json
-step crf-480p "preset web-480p: video.crf 23 -> 24" .web-480p.mp4
+step crf-480p "web-480p: video.crf 23 -> 24" "master.m3u8 subs-en subs-fr web-480p" .web-480p.mp4
 touch -d '2001-01-01' cam.mov
-step source "source changed" .web-360p.mp4 .web-480p.mp4 .web-360p.burned-en.mp4 .poster.jpg
-step no-op-2 ""
+step source "source changed" "master.m3u8 subs-en subs-fr web-360p web-480p" .web-360p.mp4 .web-480p.mp4 .web-360p.burned-en.mp4 .poster.jpg
+step no-op-2 "" ""
 echo "rebuilds: ok (no-op, new language, subtitle fix, preset change, new source: exactly the affected outputs)"
