@@ -54,6 +54,12 @@ static int same_clip(const json_t *o, const char *iv, const char *clip)
            !strcmp(str(o, "clip"), clip);
 }
 
+/* An output of this clip of this kind ("video", "subtitles", ...). */
+static int clip_kind(const json_t *o, const char *iv, const char *clip, const char *kind)
+{
+    return same_clip(o, iv, clip) && str(o, "kind") && !strcmp(str(o, "kind"), kind);
+}
+
 static void put_size(FILE *f, double bytes)
 {
     if (bytes >= 1e6)
@@ -98,18 +104,17 @@ static void put_clip(FILE *f, const json_t *item, const json_t *outputs)
     json_array_foreach(outputs, i, o) {
         if (!same_clip(o, iv, clip))
             continue;
-        const char *kind = str(o, "kind");
-        if (kind && !strcmp(kind, "video")) {
+        if (clip_kind(o, iv, clip, "video")) {
             nb_video++;
             if (!first && !str(o, "burned_language"))
                 first = o;
         }
-        if (kind && !strcmp(kind, "image"))
+        if (clip_kind(o, iv, clip, "image"))
             poster = o;
-        nb_subs += kind && !strcmp(kind, "subtitles");
+        nb_subs += clip_kind(o, iv, clip, "subtitles");
     }
     json_array_foreach(outputs, i, o) { /* only burned variants: the first of them */
-        if (!first && same_clip(o, iv, clip) && str(o, "kind") && !strcmp(str(o, "kind"), "video"))
+        if (!first && clip_kind(o, iv, clip, "video"))
             first = o;
     }
     if (first) {
@@ -123,7 +128,7 @@ static void put_clip(FILE *f, const json_t *item, const json_t *outputs)
         }
         fputs(">\n", f);
         json_array_foreach(outputs, i, o) {
-            if (!same_clip(o, iv, clip) || !str(o, "kind") || strcmp(str(o, "kind"), "subtitles"))
+            if (!clip_kind(o, iv, clip, "subtitles"))
                 continue;
             const char *lang = str(o, "language");
             fputs("<track kind=\"subtitles\" srclang=\"", f);
@@ -137,7 +142,7 @@ static void put_clip(FILE *f, const json_t *item, const json_t *outputs)
         fputs("</video>\n<p class=\"choices\">", f);
         fputs("<label>Rendition <select class=\"rendition\">", f);
         json_array_foreach(outputs, i, o) {
-            if (!same_clip(o, iv, clip) || !str(o, "kind") || strcmp(str(o, "kind"), "video"))
+            if (!clip_kind(o, iv, clip, "video"))
                 continue;
             const char *burned = str(o, "burned_language");
             fputs("<option value=\"", f);
@@ -156,7 +161,7 @@ static void put_clip(FILE *f, const json_t *item, const json_t *outputs)
         }
         fputs("</select></label>\n<label>Subtitles <select class=\"subtitles\"><option value=\"\">off</option>", f);
         json_array_foreach(outputs, i, o) {
-            if (!same_clip(o, iv, clip) || !str(o, "kind") || strcmp(str(o, "kind"), "subtitles"))
+            if (!clip_kind(o, iv, clip, "subtitles"))
                 continue;
             fputs("<option value=\"", f);
             put_text(f, str(o, "language"));
@@ -179,12 +184,12 @@ static void put_clip(FILE *f, const json_t *item, const json_t *outputs)
     /* every output (HLS segments counted, not listed) */
     int segments = 0;
     json_array_foreach(outputs, i, o)
-        segments += same_clip(o, iv, clip) && str(o, "kind") && !strcmp(str(o, "kind"), "segment");
+        segments += clip_kind(o, iv, clip, "segment");
     fprintf(f, "<details><summary>%d videos, %d subtitle languages, %d HLS segments</summary>\n<table>\n"
                "<tr><th>file</th><th>kind</th><th>preset</th><th>language</th><th>size</th><th>seconds</th></tr>\n",
             nb_video, nb_subs, segments);
     json_array_foreach(outputs, i, o) {
-        if (!same_clip(o, iv, clip) || (str(o, "kind") && !strcmp(str(o, "kind"), "segment")))
+        if (!same_clip(o, iv, clip) || clip_kind(o, iv, clip, "segment"))
             continue;
         const char *path = str(o, "path"), *lang = str(o, "language");
         fputs("<tr><td><a href=\"", f);
