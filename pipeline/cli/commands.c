@@ -42,6 +42,19 @@ static int run_or_plan(const cli_args *a, int dry_run)
     return code;
 }
 
+int cli_cmd_watch(const cli_args *a)
+{
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    clipline_run_options o;
+    clipline_default_run_options(&o);
+    o.dest = a->dest;
+    int code = cli_report_error(ctx, clipline_watch(ctx, a->pos[0], &o, 2000, 0));
+    cli_close(&ctx);
+    return code;
+}
+
 int cli_cmd_run(const cli_args *a)
 {
     return run_or_plan(a, 0);

@@ -13,6 +13,8 @@
 static const cli_command commands[] = {
     { "run", "JOB.json", "build every output of a job, skipping what is up to date", 1, 1, cli_cmd_run },
     { "plan", "JOB.json", "show what a run would build and why; does no work", 1, 1, cli_cmd_plan },
+    { "watch", "JOB.json", "run the job, then again whenever a subtitle file (or the job) changes; Ctrl-C ends",
+      1, 1, cli_cmd_watch },
     { "init", "DIR", "write DIR/job.json for the recordings in DIR (never overwrites)", 1, 1, cli_cmd_init },
     { "probe", "FILE", "describe a recording: container, streams, frame rate, colour, audio", 1, 1,
       cli_cmd_probe },
@@ -36,13 +38,13 @@ typedef struct cli_option {
 
 #define OFF(f) offsetof(cli_args, f)
 static const cli_option options[] = {
-    { "dest", 0, OPT_STRING, OFF(dest), "URL", "run plan",
+    { "dest", 0, OPT_STRING, OFF(dest), "URL", "run plan watch",
       "destination folder (or null:) instead of the job's \"destination\"" },
     { "force", 0, OPT_FLAG, OFF(force), NULL, "run plan", "rebuild outputs even when up to date" },
     { "dry-run", 0, OPT_FLAG, OFF(dry_run), NULL, "run", "plan only: print what would be built" },
     { "fail-fast", 0, OPT_FLAG, OFF(fail_fast), NULL, "run", "stop at the first failed item" },
     { "explain", 0, OPT_FLAG, OFF(explain), NULL, "plan", "also each clip's timeline: in, out, intro, outro, module length, and per language the cues kept and the first and last" },
-    { "progress", 0, OPT_STRING, OFF(progress), "MODE", "run plan",
+    { "progress", 0, OPT_STRING, OFF(progress), "MODE", "run plan watch",
       "auto (a live line on a terminal), tty, json (NDJSON events on stdout) or none" },
     { "report", 0, OPT_STRING, OFF(report), "FILE", "run plan",
       "write a JSON report: per item its status, outputs, seconds, error class and message" },

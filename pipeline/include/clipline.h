@@ -243,6 +243,20 @@ CLIPLINE_API void clipline_default_run_options(clipline_run_options *o);
 CLIPLINE_API int clipline_run(clipline_context *ctx, const char *job_path,
                               const clipline_run_options *o, clipline_run_summary *summary);
 
+/**
+ * Watches a job for the translators: runs it, then runs it again each time
+ * the job file or a file in its interviews' subtitle folders appears,
+ * changes or goes, once the change has stayed the same for `settle_ms`
+ * (a file still being copied is not taken half-written). Each run builds only
+ * what the changes affect. Ends at clipline_interrupt() (returns 0; a run it
+ * interrupts returns CLIPLINE_ERROR_INTERRUPTED), after `max_runs` runs when
+ * max_runs > 0, or at once with CLIPLINE_ERROR_CONFIG when the job cannot be
+ * used at the start. Failed items and later job errors are logged and the
+ * watch goes on.
+ */
+CLIPLINE_API int clipline_watch(clipline_context *ctx, const char *job_path,
+                                const clipline_run_options *o, int settle_ms, int max_runs);
+
 #ifdef __cplusplus
 }
 #endif
