@@ -49,7 +49,7 @@ static json_t *publish_file(run_state *rs, const char *local, const char *rel, c
         cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read back: %s", local, clipline_strerror(ret));
         return NULL;
     }
-    clipline_progress p = cl_progress_make("progress", rs->item, rel, "publish");
+    clipline_progress p = cl_progress_make("progress", pl->item, rel, "publish");
     p.percent = 0;
     p.bytes = bytes;
     cl_progress_ev(rs->c, &p);
@@ -245,7 +245,7 @@ static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl
                 snprintf(shown, sizeof(shown), "%s", owner[i]->rel);
             else
                 snprintf(shown, sizeof(shown), "%s/%s/hls/%s/index.m3u8", cj->iv->id, cj->clip->name, enc[i]->name);
-            cl_progress(rs->c, "progress", rs->item, shown, "verify", -1);
+            cl_progress(rs->c, "progress", cj->label, shown, "verify", -1);
             int ret = cl_media_verify(rs->c, &v);
             if (ret < 0)
                 return ret;
@@ -394,7 +394,7 @@ static int publish_ladder(run_state *rs, clip_job *cj, const cl_rendition_req *r
     json_array_append_new(outputs, o);
     hls->published = 1;
     rmdir(hls->staging);
-    rs->sum.outputs_built++;
+    RS_COUNT(rs, outputs_built, 1);
     json_t *sl = json_array();
     for (int i = 0; i < soft->n; i++)
         json_array_append_new(sl, json_pack("{s:s,s:s}", "language", soft->lang[i], "playlist", uris[i]));
@@ -426,7 +426,9 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
             }
         return publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs);
     }
-    json_t *lad = json_object_get(cl_manifest_output(rs->manifest, hls->rel), "renditions"), *r;
+    rs_lock(rs);
+    json_t *lad = json_deep_copy(json_object_get(cl_manifest_output(rs->manifest, hls->rel), "renditions")), *r;
+    rs_unlock(rs);
     size_t k;
     json_array_foreach(lad, k, r) {
         const char *name = json_string_value(json_object_get(r, "preset"));
@@ -450,9 +452,13 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
         snprintf(rungs[n].codecs, sizeof(rungs[n].codecs), "%s", json_string_value(json_object_get(r, "codecs")));
         n++;
     }
+    int ret;
     if (!hls->staging && (!(hls->staging = cl_storage_staging_path(rs->st, "hls")) || cl_mkdirs(hls->staging, 0755) < 0))
-        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder for HLS");
-    return publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs);
+        ret = cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder for HLS");
+    else
+        ret = publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs);
+    json_decref(lad); /* names[] point into it */
+    return ret;
 }
 
 static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendition_req *reqs,
@@ -475,7 +481,7 @@ static int publish_mp4s(run_state *rs, clip_job *cj, const cl_preset **enc, cl_r
         }
         json_array_append_new(outputs, o);
         p->published = 1;
-        rs->sum.outputs_built++;
+        RS_COUNT(rs, outputs_built, 1);
         cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%dx%d, %.3f s)", cj->label, p->rel,
                reqs[i].out_width, reqs[i].out_height, reqs[i].out_duration_s);
     }
@@ -490,19 +496,24 @@ static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t 
         planned *p = &cj->pl[i];
         if (p->kind != OUT_MP4 || !p->build || !p->remux)
             continue;
-        json_t *old = cl_manifest_output(rs->manifest, p->rel);
+        rs_lock(rs); /* the entry as published, while other items may change the manifest */
+        json_t *old = json_deep_copy(cl_manifest_output(rs->manifest, p->rel));
+        rs_unlock(rs);
         char *src = cl_storage_local_path(rs->st, p->rel);
         if (!(p->staging = cl_storage_staging_path(rs->st, p->rel)) || !src || !old) {
+            int ret = src && old ? AVERROR(ENOMEM) : cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: gone from the destination", p->rel);
             free(src);
-            return src && old ? AVERROR(ENOMEM) : cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: gone from the destination", p->rel);
+            json_decref(old);
+            return ret;
         }
         cl_remux_req q = { .label = cj->label, .in_path = src, .out_path = p->staging,
                            .soft = (const clsub_track *const *)soft->track, .soft_langs = soft->lang,
                            .nb_soft = soft->n };
-        cl_progress(rs->c, "progress", rs->item, p->rel, "remux", -1);
+        cl_progress(rs->c, "progress", cj->label, p->rel, "remux", -1);
         int ret = cl_media_remux(rs->c, &q);
         free(src);
         double dur = json_number_value(json_object_get(old, "duration_s"));
+        json_decref(old);
         cl_verify_req v = { .path = p->staging, .expect_duration_s = cl_span_length(&cj->t) / 1e6,
                             .max_width = p->preset->video.max_width, .max_height = p->preset->video.max_height,
                             .expect_audio = q.has_audio };
@@ -516,7 +527,7 @@ static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t 
         json_object_set_new(o, "height", json_integer(q.height));
         json_array_append_new(outputs, o);
         p->published = 1;
-        rs->sum.outputs_built++;
+        RS_COUNT(rs, outputs_built, 1);
         cl_log(rs->c, CLIPLINE_LOG_INFO, "%s: wrote %s (%d soft subtitle track%s; picture and sound copied)",
                cj->label, p->rel, soft->n, soft->n == 1 ? "" : "s");
     }
@@ -534,7 +545,7 @@ static int publish_poster(run_state *rs, clip_job *cj, json_t *outputs)
     json_object_set_new(o, "time_s", json_real(cj->report.poster_time_s));
     json_array_append_new(outputs, o);
     p->published = 1;
-    rs->sum.outputs_built++;
+    RS_COUNT(rs, outputs_built, 1);
     return 0;
 }
 
@@ -635,7 +646,7 @@ int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs)
                                                  "outside_clip", r.cues_outside));
         json_array_append_new(outputs, o);
         p->published = 1;
-        rs->sum.outputs_built++;
+        RS_COUNT(rs, outputs_built, 1);
         cl_log(rs->c, CLIPLINE_LOG_INFO,
                "%s: wrote %s (%s, %s; %d cues read, %d kept, %d dropped; %d in the clip, %d cut, "
                "%d outside)",

@@ -9,6 +9,7 @@
 #define CL_ORCH_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "core/internal.h"
 #include "job/spec.h"
@@ -25,8 +26,15 @@ typedef struct run_state {
     clipline_run_summary sum;
     char versions[512];
     json_t *report; /* items for --report / --junit, or NULL */
-    const char *item; /* the item being built ("interview/clip"), for progress events */
+    /* items built side by side (-j): the manifest, the report and the
+     * counts of `sum` are shared; `lock` (recursive) guards the first two */
+    pthread_mutex_t lock;
+    int next_item, stop, interrupted, failed;
 } run_state;
+
+#define RS_COUNT(rs, field, n) __atomic_fetch_add(&(rs)->sum.field, (n), __ATOMIC_RELAXED)
+static inline void rs_lock(run_state *rs) { pthread_mutex_lock(&rs->lock); }
+static inline void rs_unlock(run_state *rs) { pthread_mutex_unlock(&rs->lock); }
 
 typedef cl_span clip_times;
 
@@ -50,6 +58,7 @@ typedef struct planned {
     const char *reason;
     char why[256];   /* the reason, when it names what changed */
     char *staging;
+    const char *item; /* the clip's "interview/clip", for progress events */
 } planned;
 
 /* A clip being built: its plan and what the media stage reported. */
@@ -73,7 +82,8 @@ int plan_capacity(const cl_job_spec *job, int nb_subs);
 /* The presets encoded per clip: the job's MP4 presets, then the HLS rungs it does not list. */
 int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max);
 void plan_versions(run_state *rs);
-/* Adds the outputs already published under `prefix` (a skipped ladder's files). */
+/* Adds the outputs already published under `prefix` (a skipped ladder's
+ * files); takes the lock. */
 void plan_keep_outputs(run_state *rs, const char *prefix, json_t *outputs);
 
 /* build.c */
@@ -85,8 +95,7 @@ int publish_text(run_state *rs, const char *rel, const char *text, const char *m
 char *review_page(const json_t *manifest);
 
 /* report.c */
-void report_item(run_state *rs, const clip_job *cj, int ret);
-void report_item_time(run_state *rs, double seconds); /* of the item reported last */
+void report_item(run_state *rs, const clip_job *cj, int ret, double seconds);
 int report_write(run_state *rs, int ret, double seconds);
 
 #endif

@@ -433,6 +433,7 @@ static void plan_log(run_state *rs, const planned *p)
 
 void plan_keep_outputs(run_state *rs, const char *prefix, json_t *outputs)
 {
+    rs_lock(rs);
     size_t i, l = strlen(prefix);
     json_t *o;
     json_array_foreach(json_object_get(rs->manifest, "outputs"), i, o) {
@@ -440,6 +441,7 @@ void plan_keep_outputs(run_state *rs, const char *prefix, json_t *outputs)
         if (path && !strncmp(path, prefix, l))
             json_array_append(outputs, o);
     }
+    rs_unlock(rs);
 }
 
 int plan_capacity(const cl_job_spec *job, int nb_subs)
@@ -492,6 +494,7 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
     cj->n = n;
     for (int i = 0; i < n; i++) {
         planned *p = &cj->pl[i];
+        p->item = cj->label;
         plan_fingerprint(rs, cj, p);
         p->reason = needs_build(rs, p);
         p->build = p->reason != NULL;
@@ -499,7 +502,7 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
         plan_log(rs, p);
         if (p->build)
             continue;
-        rs->sum.outputs_skipped++;
+        RS_COUNT(rs, outputs_skipped, 1);
         if (p->kind == OUT_HLS) {
             char prefix[1100];
             snprintf(prefix, sizeof(prefix), "%s/%s/hls/", iv, clip);
@@ -508,6 +511,6 @@ int plan_clip(run_state *rs, clip_job *cj, const cl_sub_input *subs, int nb_subs
             json_array_append(outputs, cl_manifest_output(rs->manifest, p->rel));
         }
     }
-    rs->sum.outputs_planned += nb_build;
+    RS_COUNT(rs, outputs_planned, nb_build);
     return nb_build;
 }

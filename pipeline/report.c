@@ -27,7 +27,7 @@ static const char *kind_name(out_kind k)
     return "?";
 }
 
-void report_item(run_state *rs, const clip_job *cj, int ret)
+void report_item(run_state *rs, const clip_job *cj, int ret, double seconds)
 {
     if (!rs->o->report_path && !rs->o->junit_path)
         return;
@@ -61,14 +61,8 @@ void report_item(run_state *rs, const clip_job *cj, int ret)
     if (ret < 0)
         json_object_set_new(item, "error", json_pack("{s:s,s:i,s:s}", "class", clipline_error_class(ret),
                                                      "code", ret, "message", clipline_error_detail(rs->c)));
+    json_object_set_new(item, "seconds", json_real(seconds));
     json_array_append_new(rs->report, item);
-}
-
-void report_item_time(run_state *rs, double seconds)
-{
-    size_t n = rs->report ? json_array_size(rs->report) : 0;
-    if (n)
-        json_object_set_new(json_array_get(rs->report, n - 1), "seconds", json_real(seconds));
 }
 
 static int write_json_report(run_state *rs, int ret, double seconds)
@@ -182,9 +176,37 @@ static int write_junit(run_state *rs, int ret, double seconds)
     return wret;
 }
 
+/* The items in the job's order (built side by side, they finish in any). */
+static void job_order(run_state *rs)
+{
+    json_t *sorted = json_array(), *it;
+    if (!rs->report || !sorted) {
+        json_decref(sorted);
+        return;
+    }
+    for (int i = 0; i < rs->job.nb_interviews; i++)
+        for (int k = 0; k < rs->job.interviews[i].nb_clips; k++) {
+            size_t j;
+            json_array_foreach(rs->report, j, it) {
+                if (!strcmp(json_string_value(json_object_get(it, "interview")), rs->job.interviews[i].id) &&
+                    !strcmp(json_string_value(json_object_get(it, "clip")), rs->job.interviews[i].clips[k].name)) {
+                    json_array_append(sorted, it);
+                    break;
+                }
+            }
+        }
+    if (json_array_size(sorted) == json_array_size(rs->report)) {
+        json_decref(rs->report);
+        rs->report = sorted;
+    } else {
+        json_decref(sorted);
+    }
+}
+
 int report_write(run_state *rs, int ret, double seconds)
 {
     int r1 = 0, r2 = 0;
+    job_order(rs);
     if (rs->o->report_path && (r1 = write_json_report(rs, ret, seconds)) < 0)
         cl_log(rs->c, CLIPLINE_LOG_ERROR, "cannot write the report %s: %s", rs->o->report_path,
                clipline_strerror(r1));

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <libavutil/cpu.h>
 #include <libavutil/error.h>
 
 #include "core/util.h"
@@ -216,10 +217,11 @@ static void explain_clip(run_state *rs, const clip_job *cj, const cl_sub_input *
 /* After a build: lists every output (new, skipped, or failed but still
  * published from before), removes staging leftovers, writes the clip's
  * manifest when something new was published, records the item. */
-static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
+static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs, double t0)
 {
     clipline_context *c = rs->c;
     int published = 0;
+    rs_lock(rs);
     for (int i = 0; cj->pl && i < cj->n; i++) {
         planned *p = &cj->pl[i];
         published += p->published;
@@ -240,6 +242,7 @@ static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
         json_decref(p->inputs);
         p->inputs = NULL;
     }
+    rs_unlock(rs);
     if (ret < 0)
         cl_log(c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(c));
     if (published) { /* the clip's manifest follows its media */
@@ -251,9 +254,11 @@ static int finish_clip(run_state *rs, clip_job *cj, int ret, json_t *outputs)
         else
             cl_fail(c, ret, "%s", detail);
     }
+    rs_lock(rs);
     if (!rs->o->dry_run && ret != CLIPLINE_ERROR_INTERRUPTED)
         record_item(rs, cj, ret, published || ret >= 0 ? outputs : NULL);
-    report_item(rs, cj, ret);
+    report_item(rs, cj, ret, cl_now_s() - t0);
+    rs_unlock(rs);
     return ret;
 }
 
@@ -326,6 +331,7 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
                     const cl_source_facts *f, int facts_err)
 {
     clipline_context *c = rs->c;
+    double t0 = cl_now_s();
     clip_job cj = { .iv = iv, .clip = clip };
     snprintf(cj.label, sizeof(cj.label), "%s/%s", iv->id, clip->name);
     int ret = facts_err, nb_subs = 0;
@@ -352,7 +358,10 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
     }
     if (rs->o->explain)
         explain_clip(rs, &cj, subs, nb_subs);
-    if ((ret = plan_clip(rs, &cj, subs, nb_subs, outputs)) <= 0 || rs->o->dry_run)
+    rs_lock(rs); /* the plan reads and notes in the destination's manifest */
+    ret = plan_clip(rs, &cj, subs, nb_subs, outputs);
+    rs_unlock(rs);
+    if (ret <= 0 || rs->o->dry_run)
         goto end;
     ret = build_media(rs, &cj, f->has_audio, outputs);
     if (ret != CLIPLINE_ERROR_INTERRUPTED) { /* sidecars even when a rendition failed */
@@ -361,7 +370,7 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
             ret = sret;
     }
 end:
-    ret = finish_clip(rs, &cj, ret, outputs);
+    ret = finish_clip(rs, &cj, ret, outputs, t0);
     json_decref(outputs);
     json_decref(cj.trimmed);
     cl_subs_free(&subs, nb_subs);
@@ -411,54 +420,147 @@ static int open_destination(run_state *rs)
     return ret;
 }
 
+/* The batch's items in job order, each with its recording's facts (probed
+ * once per interview, before any item runs). */
+typedef struct item_ref {
+    const cl_interview_spec *iv;
+    const cl_clip_spec *clip;
+    const cl_source_facts *f;
+    int ferr;
+    const char *ferr_msg;
+} item_ref;
+
+typedef struct batch {
+    run_state *rs;
+    item_ref *items;
+    int n;
+    cl_source_facts *facts;
+    char (*ferr_msg)[CL_DETAIL_MAX];
+    int *ferr;
+} batch;
+
+/* One item, start to finish; then the destination's manifest. Returns the
+ * item's result, or a storage error that stops the batch. */
+static int run_item(batch *b, const item_ref *it)
+{
+    run_state *rs = b->rs;
+    char item[600];
+    snprintf(item, sizeof(item), "%s/%s", it->iv->id, it->clip->name);
+    if (it->ferr < 0) /* every clip of an unreadable recording fails alike */
+        cl_fail(rs->c, it->ferr, "%s", it->ferr_msg);
+    RS_COUNT(rs, items, 1);
+    cl_progress(rs->c, "item", item, NULL, NULL, -1);
+    int ret = run_clip(rs, it->iv, it->clip, it->f, it->ferr);
+    clipline_progress done = cl_progress_make("done", item, NULL, NULL);
+    done.percent = 100;
+    done.eta_s = 0;
+    done.status = ret >= 0 ? "ok" : "failed";
+    if (ret == CLIPLINE_ERROR_INTERRUPTED)
+        return ret;
+    cl_progress_ev(rs->c, &done);
+    RS_COUNT(rs, items_failed, ret < 0);
+    RS_COUNT(rs, items_ok, ret >= 0);
+    if (!rs->o->dry_run) { /* a consistent manifest after every item */
+        rs_lock(rs);
+        char *text = cl_manifest_dump(rs->manifest);
+        int wret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
+        rs_unlock(rs);
+        free(text);
+        if (wret < 0)
+            return wret == CLIPLINE_ERROR_ITEMS_FAILED ? CLIPLINE_ERROR_STORAGE : wret;
+    }
+    return ret < 0 ? CLIPLINE_ERROR_ITEMS_FAILED : 0;
+}
+
+/* Takes the batch's next item until none is left or the batch stops. */
+static void *worker(void *arg)
+{
+    batch *b = arg;
+    run_state *rs = b->rs;
+    cl_detail_thread_own(); /* this thread's errors are its items' own */
+    for (;;) {
+        rs_lock(rs);
+        int k = rs->stop ? b->n : rs->next_item++;
+        rs_unlock(rs);
+        if (k >= b->n)
+            break;
+        int ret = run_item(b, &b->items[k]);
+        rs_lock(rs);
+        if (ret == CLIPLINE_ERROR_ITEMS_FAILED) {
+            rs->failed = 1;
+            rs->stop |= rs->o->fail_fast;
+        } else if (ret < 0) { /* interrupted, or the manifest could not be written */
+            rs->stop = 1;
+            if (!rs->interrupted) {
+                rs->interrupted = ret;
+                if (ret != CLIPLINE_ERROR_INTERRUPTED)
+                    snprintf(rs->c->detail, sizeof(rs->c->detail), "%s", clipline_error_detail(rs->c));
+            }
+        }
+        rs_unlock(rs);
+    }
+    return NULL;
+}
+
+/* Every item of the job: one after the other, or `jobs` at a time, each
+ * in its own thread (the encoders' threads shared out between them). */
 static int run_items(run_state *rs)
 {
-    int failed = 0;
+    batch b = { .rs = rs };
+    int ret = 0;
+    size_t nb = 0, niv = rs->job.nb_interviews > 0 ? (size_t)rs->job.nb_interviews : 1;
+    for (size_t i = 0; i < niv && (int)i < rs->job.nb_interviews; i++)
+        nb += (size_t)rs->job.interviews[i].nb_clips;
+    b.items = calloc(nb ? nb : 1, sizeof(*b.items));
+    b.facts = calloc(niv, sizeof(*b.facts));
+    b.ferr_msg = calloc(niv, sizeof(*b.ferr_msg));
+    b.ferr = calloc(niv, sizeof(*b.ferr));
+    if (!b.items || !b.facts || !b.ferr_msg || !b.ferr) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
     for (int i = 0; i < rs->job.nb_interviews; i++) {
         const cl_interview_spec *iv = &rs->job.interviews[i];
-        cl_source_facts f;
-        char ferr_msg[CL_DETAIL_MAX];
-        int ferr = cl_media_source_facts(rs->c, iv->source, &f);
-        snprintf(ferr_msg, sizeof(ferr_msg), "interview \"%s\": %s", iv->id,
-                 clipline_error_detail(rs->c));
-        for (int k = 0; k < iv->nb_clips; k++) {
-            if (ferr < 0) /* every clip of an unreadable recording fails alike */
-                cl_fail(rs->c, ferr, "%s", ferr_msg);
-            rs->sum.items++;
-            double t0 = cl_now_s();
-            char item[600];
-            snprintf(item, sizeof(item), "%s/%s", iv->id, iv->clips[k].name);
-            rs->item = item;
-            cl_progress(rs->c, "item", item, NULL, NULL, -1);
-            int ret = run_clip(rs, iv, &iv->clips[k], &f, ferr);
-            report_item_time(rs, cl_now_s() - t0);
-            clipline_progress done = cl_progress_make("done", item, NULL, NULL);
-            done.percent = 100;
-            done.eta_s = 0;
-            done.status = ret >= 0 ? "ok" : "failed";
-            if (ret != CLIPLINE_ERROR_INTERRUPTED)
-                cl_progress_ev(rs->c, &done);
-            rs->item = NULL;
-            if (ret == CLIPLINE_ERROR_INTERRUPTED)
-                return ret;
-            if (ret < 0) {
-                rs->sum.items_failed++;
-                failed = 1;
-            } else {
-                rs->sum.items_ok++;
-            }
-            if (!rs->o->dry_run) {
-                char *text = cl_manifest_dump(rs->manifest);
-                int wret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
-                free(text);
-                if (wret < 0)
-                    return wret;
-            }
-            if (ret < 0 && rs->o->fail_fast)
-                return CLIPLINE_ERROR_ITEMS_FAILED;
-        }
+        b.ferr[i] = cl_media_source_facts(rs->c, iv->source, &b.facts[i]);
+        snprintf(b.ferr_msg[i], CL_DETAIL_MAX, "interview \"%s\": %s", iv->id, clipline_error_detail(rs->c));
+        for (int k = 0; k < iv->nb_clips; k++)
+            b.items[b.n++] = (item_ref){ iv, &iv->clips[k], &b.facts[i], b.ferr[i], b.ferr_msg[i] };
     }
-    return failed ? CLIPLINE_ERROR_ITEMS_FAILED : 0;
+    int jobs = rs->o->jobs > 1 ? FFMIN(rs->o->jobs, b.n) : 1;
+    if (jobs <= 1) {
+        for (int k = 0; k < b.n && ret != CLIPLINE_ERROR_INTERRUPTED; k++) {
+            int r = run_item(&b, &b.items[k]);
+            if (r == CLIPLINE_ERROR_ITEMS_FAILED) {
+                rs->failed = 1;
+                if (rs->o->fail_fast)
+                    break;
+            } else if (r < 0) {
+                ret = r;
+                break;
+            }
+        }
+    } else {
+        pthread_t th[64];
+        int started = 0;
+        jobs = FFMIN(jobs, 64);
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "%d items, %d at a time", b.n, jobs);
+        for (; started < jobs; started++)
+            if (pthread_create(&th[started], NULL, worker, &b) != 0)
+                break;
+        if (!started)
+            worker(&b); /* no thread could be started: this one does the work */
+        for (int i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+        ret = rs->interrupted;
+    }
+    if (ret >= 0 && rs->failed)
+        ret = CLIPLINE_ERROR_ITEMS_FAILED;
+end:
+    free(b.items);
+    free(b.facts);
+    free(b.ferr_msg);
+    free(b.ferr);
+    return ret;
 }
 
 /* index.html, after manifest.json; left alone when it would not change. */
@@ -490,6 +592,14 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
         o = &defaults;
     }
     run_state rs = { .c = c, .o = o };
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&rs.lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    int saved_threads = c->s.threads;
+    if (o->jobs > 1 && c->s.threads <= 0) /* the cores shared out between the items */
+        c->s.threads = FFMAX(1, av_cpu_count() / o->jobs);
     double t0 = cl_now_s();
     plan_versions(&rs);
     c->detail[0] = '\0';
@@ -528,5 +638,7 @@ end:
     json_decref(rs.manifest);
     cl_storage_close(&rs.st);
     cl_job_free(&rs.job);
+    c->s.threads = saved_threads;
+    pthread_mutex_destroy(&rs.lock);
     return ret;
 }

@@ -22,7 +22,7 @@ typedef struct cli_args {
     int nb_pos;
     /* options (see the table in options.c) */
     const char *dest, *preset_dir, *lang, *report, *junit, *progress;
-    int threads, force, dry_run, fail_fast, json, verbose, quiet, explain;
+    int threads, force, dry_run, fail_fast, json, verbose, quiet, explain, jobs;
 } cli_args;
 
 typedef struct cli_command {
@@ -54,5 +54,6 @@ int cli_cmd_init(const cli_args *a);
 /* progress.c */
 int cli_progress_setup(const char *mode, clipline_settings *s); /* -1: bad mode */
 void cli_progress_clear(void); /* before a log line, on a terminal */
+void cli_output_lock(int take);  /* 1: take, 0: give back; around every line written */
 
 #endif

@@ -29,8 +29,10 @@ static void log_to_stderr(void *opaque, int level, const char *origin, const cha
                       : level <= CLIPLINE_LOG_WARNING ? "warning: "
                                                       : "";
     const char *from = strcmp(origin, "clipline") ? origin : NULL;
+    cli_output_lock(1);
     cli_progress_clear();
     fprintf(stderr, "clipline: %s%s%s%s\n", lvl, from ? from : "", from ? ": " : "", msg);
+    cli_output_lock(0);
 }
 
 int cli_exit_code(int ret)

@@ -43,6 +43,8 @@ static const cli_option options[] = {
     { "force", 0, OPT_FLAG, OFF(force), NULL, "run plan", "rebuild outputs even when up to date" },
     { "dry-run", 0, OPT_FLAG, OFF(dry_run), NULL, "run", "plan only: print what would be built" },
     { "fail-fast", 0, OPT_FLAG, OFF(fail_fast), NULL, "run", "stop at the first failed item" },
+    { "jobs", 'j', OPT_INT, OFF(jobs), "N", "run watch",
+      "build N items at once, the cores shared out between them (default 1)" },
     { "explain", 0, OPT_FLAG, OFF(explain), NULL, "plan", "also each clip's timeline: in, out, intro, outro, module length, and per language the cues kept and the first and last" },
     { "progress", 0, OPT_STRING, OFF(progress), "MODE", "run plan watch",
       "auto (a live line on a terminal), tty, json (NDJSON events on stdout) or none" },

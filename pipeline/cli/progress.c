@@ -5,6 +5,7 @@
  * event last); `tty` keeps one live line on stderr (auto: when stderr is a
  * terminal); `none` prints nothing but the logs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,13 @@
 #include "cli.h"
 
 static int tty_line; /* a live line is on the terminal */
+/* items built side by side (-j) report from their threads: one line at a time */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void cli_output_lock(int take)
+{
+    (take ? pthread_mutex_lock : pthread_mutex_unlock)(&out_lock);
+}
 
 void cli_progress_clear(void)
 {
@@ -29,7 +37,15 @@ static void set_num(json_t *o, const char *key, double v)
         json_object_set_new(o, key, json_real(v));
 }
 
+static void to_json_locked(void *opaque, const clipline_progress *p);
 static void to_json(void *opaque, const clipline_progress *p)
+{
+    cli_output_lock(1);
+    to_json_locked(opaque, p);
+    cli_output_lock(0);
+}
+
+static void to_json_locked(void *opaque, const clipline_progress *p)
 {
     (void)opaque;
     json_t *o = json_pack("{s:s}", "event", p->event);
@@ -66,7 +82,15 @@ static void to_json(void *opaque, const clipline_progress *p)
     json_decref(o);
 }
 
+static void to_tty_locked(void *opaque, const clipline_progress *p);
 static void to_tty(void *opaque, const clipline_progress *p)
+{
+    cli_output_lock(1);
+    to_tty_locked(opaque, p);
+    cli_output_lock(0);
+}
+
+static void to_tty_locked(void *opaque, const clipline_progress *p)
 {
     (void)opaque;
     if (strcmp(p->event, "progress")) {

@@ -54,13 +54,27 @@ void cl_log_from(const clipline_context *c, int level, const char *origin, const
         c->s.log_cb(c->s.log_opaque, level, origin, msg);
 }
 
+static _Thread_local char tl_detail[CL_DETAIL_MAX];
+static _Thread_local int tl_own_detail;
+
+void cl_detail_thread_own(void)
+{
+    tl_own_detail = 1;
+    tl_detail[0] = '\0';
+}
+
+char *cl_detail(const clipline_context *c)
+{
+    return tl_own_detail ? tl_detail : (char *)c->detail;
+}
+
 int cl_fail(clipline_context *c, int err, const char *fmt, ...)
 {
     if (!c)
         return err;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    vsnprintf(cl_detail(c), CL_DETAIL_MAX, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -144,7 +158,7 @@ void clipline_close(clipline_context **ctx)
 
 const char *clipline_error_detail(const clipline_context *ctx)
 {
-    return ctx ? ctx->detail : "";
+    return ctx ? cl_detail(ctx) : "";
 }
 
 void clipline_interrupt(clipline_context *ctx)

@@ -37,6 +37,11 @@ void cl_progress_ev(const clipline_context *c, const clipline_progress *p);
 
 /* Records the sentence explaining a failure and returns `err`, so that a
  * function can `return cl_fail(c, CLIPLINE_ERROR_CONFIG, "...")`. */
+/* Where the calling thread's failure sentence is kept: the context's, or,
+ * in a thread that runs items of a batch (cl_detail_thread_own()), its own,
+ * so that items built side by side keep their own errors. */
+char *cl_detail(const clipline_context *c);
+void cl_detail_thread_own(void);
 int cl_fail(clipline_context *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Validation at the API edge (habit 6): names the failed check. */

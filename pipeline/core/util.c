@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -124,7 +125,8 @@ int cl_write_file_atomic(const char *path, const void *buf, size_t len)
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    snprintf(tmp, tl, "%s.%ld.tmp", path, (long)getpid());
+    static atomic_uint serial; /* threads of one process never share a temporary name */
+    snprintf(tmp, tl, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&serial, 1));
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         ret = AVERROR(errno);

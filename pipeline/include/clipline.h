@@ -223,6 +223,8 @@ typedef struct clipline_run_options {
                                 outputs, seconds, error class and message), or NULL */
     const char *junit_path;  /* write a JUnit XML report here (a test case per clip
                                 output), or NULL */
+    int jobs;         /* items built at once, each in its thread (0 or 1: one at a time);
+                         the encoders' threads are shared out between them */
 } clipline_run_options;
 
 typedef struct clipline_run_summary {

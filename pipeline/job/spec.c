@@ -418,7 +418,7 @@ static int load_presets(clipline_context *c, const cl_jsondoc *doc, cl_job_spec 
         int ret = cl_preset_load(c, json_string_value(v), &job->presets[i]);
         if (ret < 0) {
             char inner[CL_DETAIL_MAX];
-            snprintf(inner, sizeof(inner), "%s", c->detail);
+            snprintf(inner, sizeof(inner), "%s", cl_detail(c));
             return cl_fail(c, ret, "%s: %s", where, inner);
         }
         for (size_t j = 0; j < i; j++)

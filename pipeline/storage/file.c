@@ -104,6 +104,7 @@ static void file_close(cl_storage *st)
 const cl_storage_ops cl_storage_file = {
     .name = "local folder",
     .scheme = "file",
+    .thread_safe = 1,
     .open = file_open,
     .publish = file_publish,
     .read = file_read,

@@ -43,6 +43,7 @@ static void null_close(cl_storage *st)
 const cl_storage_ops cl_storage_null = {
     .name = "null",
     .scheme = "null",
+    .thread_safe = 1,
     .open = null_open,
     .publish = null_publish,
     .read = null_read,

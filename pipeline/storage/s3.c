@@ -67,7 +67,7 @@ void cl_s3_scrub_detail(cl_storage *st)
         char *hit;
         if (sl < 4)
             continue;
-        while ((hit = strstr(st->c->detail, s)) != NULL) {
+        while ((hit = strstr(cl_detail(st->c), s)) != NULL) {
             memmove(hit + 3, hit + sl, strlen(hit + sl) + 1);
             memcpy(hit, "***", 3);
         }

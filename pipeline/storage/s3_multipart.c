@@ -195,7 +195,7 @@ static void abort_multipart(cl_storage *st, const char *key, const char *upload_
 {
     s3_priv *p = st->priv;
     char saved[CL_DETAIL_MAX];
-    memcpy(saved, st->c->detail, sizeof(saved));
+    memcpy(saved, cl_detail(st->c), sizeof(saved));
     cl_s3_kv q[] = { { "uploadId", upload_id } };
     s3_req rq = { .method = "DELETE", .key = key, .query = q, .nb_query = 1, .fd = -1,
                   .payload_hash = EMPTY_SHA256 };
@@ -206,7 +206,7 @@ static void abort_multipart(cl_storage *st, const char *key, const char *upload_
                "s3://%s/%s: could not abort the multipart upload (HTTP %ld); its parts stay "
                "stored until a lifecycle rule removes them",
                p->cfg.bucket, key, rs.status);
-    memcpy(st->c->detail, saved, sizeof(saved));
+    memcpy(cl_detail(st->c), saved, sizeof(saved));
     cl_s3_buf_free(&rs.body);
 }
 

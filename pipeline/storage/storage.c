@@ -45,6 +45,7 @@ int cl_storage_open(clipline_context *c, const char *dest, cl_storage **out)
         return AVERROR(ENOMEM);
     st->ops = ops;
     st->c = c;
+    pthread_mutex_init(&st->lock, NULL);
     st->location = strdup(location);
     if (ops->priv_size && !(st->priv = calloc(1, ops->priv_size))) {
         cl_storage_close(&st);
@@ -68,23 +69,41 @@ void cl_storage_close(cl_storage **st)
     free((*st)->priv);
     free((*st)->location);
     free((*st)->staging);
+    pthread_mutex_destroy(&(*st)->lock);
     free(*st);
     *st = NULL;
 }
 
+/* Items built side by side share the destination: a backend that keeps
+ * one connection (s3) is called by one thread at a time. */
+static void take_turn(cl_storage *st, int take)
+{
+    if (!st->ops->thread_safe)
+        (take ? pthread_mutex_lock : pthread_mutex_unlock)(&st->lock);
+}
+
 int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
 {
-    return st->ops->publish(st, local, rel, content_type);
+    take_turn(st, 1);
+    int ret = st->ops->publish(st, local, rel, content_type);
+    take_turn(st, 0);
+    return ret;
 }
 
 int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len)
 {
-    return st->ops->read(st, rel, cap, buf, len);
+    take_turn(st, 1);
+    int ret = st->ops->read(st, rel, cap, buf, len);
+    take_turn(st, 0);
+    return ret;
 }
 
 int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes)
 {
-    return st->ops->stat(st, rel, bytes);
+    take_turn(st, 1);
+    int ret = st->ops->stat(st, rel, bytes);
+    take_turn(st, 0);
+    return ret;
 }
 
 char *cl_storage_local_path(cl_storage *st, const char *rel)

@@ -8,6 +8,7 @@
 #ifndef CL_STORAGE_H
 #define CL_STORAGE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "../core/internal.h"
@@ -17,6 +18,7 @@ typedef struct cl_storage cl_storage;
 typedef struct cl_storage_ops {
     const char *name;
     const char *scheme; /* "file", "null", ... */
+    int thread_safe;    /* its calls may run at once from several threads; else storage.c takes turns */
     size_t priv_size;
     int (*open)(cl_storage *st, const char *location);
     /* moves or copies the finished local file to `rel` (relative path) */
@@ -37,6 +39,7 @@ struct cl_storage {
     char *location;    /* folder, or URL */
     char *staging;     /* local folder for files being written */
     void *priv;
+    pthread_mutex_t lock; /* one call at a time, for a backend that is not thread_safe */
 };
 
 /* Chooses the backend from the destination: "null:", "file:///x", or a path. */
