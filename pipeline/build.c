@@ -499,9 +499,13 @@ static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t 
         rs_lock(rs); /* the entry as published, while other items may change the manifest */
         json_t *old = json_deep_copy(cl_manifest_output(rs->manifest, p->rel));
         rs_unlock(rs);
-        char *src = cl_storage_local_path(rs->st, p->rel);
+        int temporary = 0;
+        char *src = old ? cl_storage_fetch(rs->st, p->rel, &temporary) : NULL;
         if (!(p->staging = cl_storage_staging_path(rs->st, p->rel)) || !src || !old) {
-            int ret = src && old ? AVERROR(ENOMEM) : cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: gone from the destination", p->rel);
+            int ret = !old ? cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: not in the manifest", p->rel)
+                      : src ? AVERROR(ENOMEM) : CLIPLINE_ERROR_STORAGE;
+            if (src && temporary)
+                unlink(src);
             free(src);
             json_decref(old);
             return ret;
@@ -511,6 +515,8 @@ static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t 
                            .nb_soft = soft->n };
         cl_progress(rs->c, "progress", cj->label, p->rel, "remux", -1);
         int ret = cl_media_remux(rs->c, &q);
+        if (temporary)
+            unlink(src);
         free(src);
         double dur = json_number_value(json_object_get(old, "duration_s"));
         json_decref(old);

@@ -381,10 +381,7 @@ static int can_reuse(run_state *rs, planned *p, json_t *old)
         }
         return 1;
     }
-    char *local = cl_storage_local_path(rs->st, p->rel);
-    int readable = local && access(local, R_OK) == 0;
-    free(local);
-    return readable;
+    return cl_storage_can_fetch(rs->st);
 }
 
 /* Why the output must be built, or NULL when it is up to date. */

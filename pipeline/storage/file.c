@@ -90,9 +90,16 @@ static int file_stat(cl_storage *st, const char *rel, int64_t *bytes)
     return ret;
 }
 
-static char *file_local_path(cl_storage *st, const char *rel)
+static char *file_fetch(cl_storage *st, const char *rel, int *temporary)
 {
-    return cl_path_join(st->location, rel);
+    *temporary = 0; /* the published file itself, read only */
+    char *path = cl_path_join(st->location, rel);
+    if (path && access(path, R_OK) < 0) {
+        cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: %s", path, strerror(errno));
+        free(path);
+        return NULL;
+    }
+    return path;
 }
 
 static void file_close(cl_storage *st)
@@ -109,6 +116,6 @@ const cl_storage_ops cl_storage_file = {
     .publish = file_publish,
     .read = file_read,
     .stat = file_stat,
-    .local_path = file_local_path,
+    .fetch = file_fetch,
     .close = file_close,
 };

@@ -158,6 +158,17 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque)
     size_t n = size * nmemb;
     long code = 0;
     curl_easy_getinfo(rs->h, CURLINFO_RESPONSE_CODE, &code);
+    if (rs->rq && rs->rq->download && code >= 200 && code < 300) { /* into the file, as it comes */
+        for (size_t done = 0; done < n;) {
+            ssize_t w = write(rs->rq->out_fd, ptr + done, n - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return 0;
+            done += (size_t)w;
+        }
+        return n;
+    }
     size_t cap = code >= 200 && code < 300 ? rs->cap : ERROR_BODY_CAP;
     if (rs->body.len + n > cap) {
         rs->over_cap = 1;
@@ -462,6 +473,8 @@ int cl_s3_call(cl_storage *st, const s3_req *rq, s3_resp *rs, const char *what)
     for (attempt = 1;; attempt++) {
         struct curl_slist *hl = NULL;
         cl_s3_resp_reset(rs, rq->body_cap ? rq->body_cap : ERROR_BODY_CAP);
+        if (rq->download && (ftruncate(rq->out_fd, 0) < 0 || lseek(rq->out_fd, 0, SEEK_SET) < 0))
+            return cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: cannot rewind the local copy", what);
         int ret = cl_s3_prepare(st, p->h, p->errbuf, rq, rs, &hl);
         if (ret < 0) {
             curl_slist_free_all(hl);
@@ -644,6 +657,39 @@ end:
     return ret;
 }
 
+/* A published object, downloaded into staging (streamed to the file: memory
+ * stays small whatever its size), for the caller to read and remove. */
+static char *s3_fetch(cl_storage *st, const char *rel, int *temporary)
+{
+    s3_priv *p = st->priv;
+    char what[1024];
+    s3_resp rs = { 0 };
+    *temporary = 1;
+    char *key = object_key(p, rel), *path = key ? cl_storage_staging_path(st, rel) : NULL;
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1, ret;
+    if (fd < 0) {
+        ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: cannot make a local copy of %s: %s", rel,
+                      path ? strerror(errno) : "out of memory");
+        goto end;
+    }
+    snprintf(what, sizeof(what), "download of s3://%s/%s", p->cfg.bucket, key);
+    s3_req rq = { .method = "GET", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256, .download = 1, .out_fd = fd };
+    if ((ret = cl_s3_call(st, &rq, &rs, what)) >= 0 && rs.status != 200)
+        ret = rs.status == 404 ? cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: not found", what)
+                               : cl_s3_status_error(st, &rs, what);
+    if (close(fd) < 0 && ret >= 0)
+        ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: %s", what, strerror(errno));
+end:
+    cl_s3_buf_free(&rs.body);
+    free(key);
+    if (ret < 0 && path) {
+        unlink(path);
+        free(path);
+        path = NULL;
+    }
+    return path;
+}
+
 static int s3_stat(cl_storage *st, const char *rel, int64_t *bytes)
 {
     s3_priv *p = st->priv;
@@ -711,6 +757,7 @@ const cl_storage_ops cl_storage_s3 = {
     .publish = s3_publish,
     .read = s3_read,
     .stat = s3_stat,
+    .fetch = s3_fetch,
     .close = s3_close,
 };
 

@@ -37,6 +37,8 @@ typedef struct s3_req {
     size_t mem_len;
     const char *payload_hash;      /* hex SHA-256 or UNSIGNED-PAYLOAD */
     size_t body_cap;               /* cap on a 2xx response body (0: ERROR_BODY_CAP) */
+    int download;                  /* a 2xx response body goes to out_fd, not memory */
+    int out_fd;
 } s3_req;
 
 typedef struct s3_resp {

@@ -106,9 +106,22 @@ int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes)
     return ret;
 }
 
-char *cl_storage_local_path(cl_storage *st, const char *rel)
+int cl_storage_can_fetch(const cl_storage *st)
 {
-    return st->ops->local_path ? st->ops->local_path(st, rel) : NULL;
+    return st->ops->fetch != NULL;
+}
+
+char *cl_storage_fetch(cl_storage *st, const char *rel, int *temporary)
+{
+    *temporary = 0;
+    if (!st->ops->fetch) {
+        cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: %s cannot give back what it stored", rel, st->ops->name);
+        return NULL;
+    }
+    take_turn(st, 1);
+    char *path = st->ops->fetch(st, rel, temporary);
+    take_turn(st, 0);
+    return path;
 }
 
 char *cl_storage_staging_path(cl_storage *st, const char *rel)

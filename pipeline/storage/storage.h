@@ -27,9 +27,11 @@ typedef struct cl_storage_ops {
     int (*read)(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
     /* size of an object; AVERROR(ENOENT) when absent */
     int (*stat)(cl_storage *st, const char *rel, int64_t *bytes);
-    /* a local path where a published object can be read, or NULL (optional:
-     * only backends whose destination is a local folder have one) */
-    char *(*local_path)(cl_storage *st, const char *rel);
+    /* a local file with a published object's bytes: the object itself for
+     * a local folder (*temporary 0), else a copy downloaded into staging that
+     * the caller removes (*temporary 1); NULL with the detail set on failure.
+     * Optional: without it, published files cannot be reused. */
+    char *(*fetch)(cl_storage *st, const char *rel, int *temporary);
     void (*close)(cl_storage *st);
 } cl_storage_ops;
 
@@ -49,8 +51,11 @@ void cl_storage_close(cl_storage **st);
 int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type);
 int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
 int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes);
-/* Where a published object can be read locally (caller frees), or NULL. */
-char *cl_storage_local_path(cl_storage *st, const char *rel);
+/* Whether the backend can give back what it published (cl_storage_fetch). */
+int cl_storage_can_fetch(const cl_storage *st);
+/* A local file with a published object's bytes (caller frees the path, and
+ * removes the file when *temporary), or NULL. */
+char *cl_storage_fetch(cl_storage *st, const char *rel, int *temporary);
 
 /* For backends whose destination is not a local folder: a private staging
  * folder under $TMPDIR (or /tmp), and its removal with whatever a failed

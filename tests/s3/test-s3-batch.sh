@@ -3,7 +3,9 @@
 # behind the SigV4-checking proxy: every output listed in the destination's
 # manifest.json lands in the bucket with the bytes and sha256 the manifest
 # records, and a second run sends no media again (no PUT of an .mp4 in the
-# proxy's log).
+# proxy's log); a third, after a French subtitle file is added, downloads the
+# clean MP4 (GET) and sends it back re-muxed with its new soft track, picture
+# and sound copied, nothing re-encoded.
 #   test-s3-batch.sh CLIPLINE MKMEDIA S3_TEST_SERVER SIGV4_PROXY_JS PRESETS_DIR
 set -euo pipefail
 clipline=$1 mkmedia=$2 server=$3 proxy_js=$4 presets=$5
@@ -31,12 +33,14 @@ cat >"$work/job.json" <<JOB
   "destination": "out",
   "presets": ["web-720p"],
   "interviews": [
-    { "id": "expert-01", "source": "cam.mov",
+    { "id": "expert-01", "source": "cam.mov", "subtitles": "subs",
       "clips": [ { "name": "part-1", "in": "0", "out": "1.5" } ] }
   ]
 }
 JOB
 
+mkdir -p "$work/subs"
+printf '1\n00:00:00,200 --> 00:00:01,200\nAlternatives to detention.\n' >"$work/subs/en.srt"
 timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
 # shellcheck disable=SC1091
 . "$work/server.env"
@@ -54,17 +58,21 @@ timeout 240 "$clipline" run "$work/job.json" --dest s3://clips/batch 2>"$work/ru
 manifest="$data/manifest.json._S3rver_object"
 [ -s "$manifest" ] || fail "no manifest.json in the bucket"
 grep -q ' 403' "$work/proxy.log" && fail "a request was refused: $(grep ' 403' "$work/proxy.log")"
-n=0
-while read -r path sha bytes; do
-  obj="$data/$path._S3rver_object"
-  [ -f "$obj" ] || fail "$path is listed in the manifest but not in the bucket"
-  [ "$(sha256sum "$obj" | cut -d' ' -f1)" = "$sha" ] || fail "$path: sha256 differs from the manifest"
-  [ "$(stat -c %s "$obj")" = "$bytes" ] || fail "$path: size differs from the manifest"
-  n=$((n + 1))
-done < <(node -e '
-  const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  for (const o of m.outputs || []) console.log(o.path, o.sha256, o.bytes);' "$manifest")
-[ "$n" -ge 1 ] || fail "the manifest lists no outputs"
+# every output of the manifest in the bucket, with its bytes; sets n
+check_landed() {
+  n=0
+  while read -r path sha bytes; do
+    obj="$data/$path._S3rver_object"
+    [ -f "$obj" ] || fail "$path is listed in the manifest but not in the bucket"
+    [ "$(sha256sum "$obj" | cut -d' ' -f1)" = "$sha" ] || fail "$path: sha256 differs from the manifest"
+    [ "$(stat -c %s "$obj")" = "$bytes" ] || fail "$path: size differs from the manifest"
+    n=$((n + 1))
+  done < <(node -e '
+    const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const o of m.outputs || []) console.log(o.path, o.sha256, o.bytes);' "$manifest")
+  [ "$n" -ge 1 ] || fail "the manifest lists no outputs"
+}
+check_landed
 grep -c '^PUT .*\.mp4' "$work/proxy.log" >/dev/null || fail "no media was uploaded"
 
 : >"$work/proxy.log"
@@ -73,4 +81,16 @@ timeout 240 "$clipline" run "$work/job.json" --dest s3://clips/batch 2>"$work/ru
 if grep -q '^\(PUT\|POST\) .*\.mp4' "$work/proxy.log"; then
   fail "the second run sent media again: $(grep '\.mp4' "$work/proxy.log")"
 fi
-echo "s3 batch: $n output(s) landed intact; the re-run sent no media"
+
+printf '1\n00:00:00,200 --> 00:00:01,200\nDes alternatives à la rétention.\n' >"$work/subs/fr.srt"
+: >"$work/proxy.log"
+timeout 240 "$clipline" run "$work/job.json" --dest s3://clips/batch 2>"$work/run3.log" \
+  || { cat "$work/run3.log" >&2; fail "the run after a new language failed"; }
+grep -q 'build expert-01/part-1/part-1.web-720p.mp4 (new subtitle fr; re-muxed, picture and sound copied)' "$work/run3.log" \
+  || { cat "$work/run3.log" >&2; fail "the clean MP4 was not planned for a re-mux"; }
+grep -q 'wrote expert-01/part-1/part-1.web-720p.mp4 (2 soft subtitle tracks; picture and sound copied)' "$work/run3.log" \
+  || { cat "$work/run3.log" >&2; fail "the clean MP4 was not re-muxed"; }
+grep -q '^GET .*part-1\.web-720p\.mp4' "$work/proxy.log" || fail "the published MP4 was not downloaded for the re-mux"
+grep -q '^\(PUT\|POST\) .*part-1\.web-720p\.mp4' "$work/proxy.log" || fail "the re-muxed MP4 was not sent"
+check_landed
+echo "s3 batch: $n output(s) landed intact; the re-run sent no media; a new language re-muxed the MP4 through the bucket"
