@@ -170,6 +170,7 @@ static int assemble(run_state *rs, clip_job *cj, const cl_preset **enc, cl_rendi
         }
         rendition_target(all[i], r);
         owner[nb] = mp4 && mp4->build ? mp4 : NULL;
+        r->name = owner[nb] ? owner[nb]->rel : all[i]->name; /* an HLS rung only: its preset */
         enc[nb++] = all[i];
     }
     return nb;
@@ -204,6 +205,7 @@ static int assemble_burned(run_state *rs, clip_job *cj, const cl_preset **enc,
         memset(r, 0, sizeof(*r));
         r->out_path = p->staging;
         rendition_target(p->preset, r);
+        r->name = p->rel;
         r->burn = src.track;
         r->burn_lang = p->sub->lang;
         r->burn_ass = src.ass;

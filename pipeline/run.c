@@ -521,6 +521,7 @@ static int run_items(run_state *rs)
     }
     for (int i = 0; i < rs->job.nb_interviews; i++) {
         const cl_interview_spec *iv = &rs->job.interviews[i];
+        cl_progress(rs->c, "progress", iv->id, iv->source, "probe", -1);
         b.ferr[i] = cl_media_source_facts(rs->c, iv->source, &b.facts[i]);
         snprintf(b.ferr_msg[i], CL_DETAIL_MAX, "interview \"%s\": %s", iv->id, clipline_error_detail(rs->c));
         for (int k = 0; k < iv->nb_clips; k++)

@@ -97,6 +97,8 @@ static void to_tty_locked(void *opaque, const clipline_progress *p)
         cli_progress_clear();
         return;
     }
+    if (p->output && p->phase && !strcmp(p->phase, "encode"))
+        return; /* one line: the clip's event says how far its slowest rendition is */
     char pct[16] = "", eta[32] = "", speed[32] = "";
     if (p->percent >= 0)
         snprintf(pct, sizeof(pct), " %3.0f%%", p->percent);

@@ -44,6 +44,7 @@ typedef struct cl_rendition_req {
     const char *out_path;       /* file to write, or NULL */
     const char *container;      /* its muxer: "mp4" or "webm" */
     const char *hls_dir;        /* folder for index.m3u8, init.mp4, seg-N.m4s, or NULL */
+    const char *name;           /* the output as the user knows it, for progress events */
     double hls_segment_s;
     cl_video_target video;
     char audio_codec[16];       /* "aac" or "libopus" */

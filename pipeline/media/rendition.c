@@ -319,7 +319,7 @@ static int drain(cl_rendition *r)
         if (ret < 0)
             return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "scaling failed");
         r->filt->pict_type = AV_PICTURE_TYPE_NONE;
-        r->frames++;
+        __atomic_fetch_add(&r->frames, 1, __ATOMIC_RELAXED); /* read by the progress events */
         ret = r->burn ? burn(r, r->filt) : 0;
         if (ret >= 0)
             ret = encode(r, r->filt);

@@ -617,16 +617,28 @@ static void report_progress(transcoder *t, int last)
         return;
     t->t_progress = now;
     double el = now - t->t_start, fps = el > 0 ? t->frames_out / el : 0, rate = av_q2d(t->frame_rate);
-    double done = rate > 0 ? t->frames_out / rate : 0;
-    clipline_progress p = cl_progress_make("progress", t->req->label, NULL, "encode");
-    p.out_time_s = done;
-    p.fps = fps;
-    p.speed = el > 0 ? done / el : 0;
-    if (t->expected_frames > 0) {
-        p.percent = last ? 100 : fmin(99.9, 100.0 * t->frames_out / t->expected_frames);
-        p.eta_s = last ? 0 : fps > 0 ? fmax(0, (t->expected_frames - t->frames_out) / fps) : -1;
+    /* each rendition by the frames it has encoded, then the clip by its slowest */
+    int64_t slowest = t->frames_out;
+    for (int i = 0; i <= t->nb_r; i++) {
+        int64_t n = i < t->nb_r ? __atomic_load_n(&t->r[i].frames, __ATOMIC_RELAXED) : slowest;
+        if (last)
+            n = t->frames_out;
+        if (i < t->nb_r && n < slowest)
+            slowest = n;
+        if (i < t->nb_r && !t->req->renditions[i].name)
+            continue;
+        double done = rate > 0 ? n / rate : 0, rfps = el > 0 ? n / el : 0;
+        clipline_progress p = cl_progress_make("progress", t->req->label,
+                                               i < t->nb_r ? t->req->renditions[i].name : NULL, "encode");
+        p.out_time_s = done;
+        p.fps = i < t->nb_r ? rfps : fps;
+        p.speed = el > 0 ? done / el : 0;
+        if (t->expected_frames > 0) {
+            p.percent = last ? 100 : fmin(99.9, 100.0 * n / t->expected_frames);
+            p.eta_s = last ? 0 : rfps > 0 ? fmax(0, (t->expected_frames - n) / rfps) : -1;
+        }
+        cl_progress_ev(t->c, &p);
     }
-    cl_progress_ev(t->c, &p);
 }
 
 /* t->pframe (consumed) to every rendition's queue. */
