@@ -2,8 +2,9 @@
  * progress.c: the run's progress for people and machines. `--progress json`
  * writes one JSON object per event on stdout (NDJSON: event, item, output,
  * phase, percent, out_time_s, fps, speed, eta_s, bytes, status; a "summary"
- * event last); `tty` keeps one live line on stderr (auto: when stderr is a
- * terminal); `none` prints nothing but the logs.
+ * event last); `tty` keeps live lines on stderr, one per item being built
+ * (several with -j; auto: when stderr is a terminal); `none` prints nothing
+ * but the logs.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,7 +15,15 @@
 
 #include "cli.h"
 
-static int tty_line; /* a live line is on the terminal */
+/* The live lines: one per item being built, drawn as a block below the
+ * logs; a log line first erases the block, the next event draws it again. */
+#define TTY_ROWS 8
+static struct {
+    char item[160];
+    char text[320];
+} rows[TTY_ROWS];
+static int nb_rows;
+static int tty_line; /* lines of the block now on the terminal */
 /* items built side by side (-j) report from their threads: one line at a time */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -25,10 +34,30 @@ void cli_output_lock(int take)
 
 void cli_progress_clear(void)
 {
-    if (tty_line) {
-        fputs("\r\033[K", stderr);
-        tty_line = 0;
-    }
+    if (!tty_line)
+        return;
+    fputs("\r\033[K", stderr);
+    for (int i = 1; i < tty_line; i++)
+        fputs("\033[A\r\033[K", stderr);
+    tty_line = 0;
+}
+
+static int row_of(const char *item, int add)
+{
+    for (int i = 0; i < nb_rows; i++)
+        if (!strcmp(rows[i].item, item))
+            return i;
+    if (!add || nb_rows == TTY_ROWS)
+        return -1;
+    snprintf(rows[nb_rows].item, sizeof(rows[0].item), "%s", item);
+    rows[nb_rows].text[0] = '\0';
+    return nb_rows++;
+}
+
+static void drop_row(int i)
+{
+    memmove(&rows[i], &rows[i + 1], (size_t)(nb_rows - i - 1) * sizeof(rows[0]));
+    nb_rows--;
 }
 
 static void set_num(json_t *o, const char *key, double v)
@@ -93,23 +122,36 @@ static void to_tty(void *opaque, const clipline_progress *p)
 static void to_tty_locked(void *opaque, const clipline_progress *p)
 {
     (void)opaque;
-    if (strcmp(p->event, "progress")) {
-        cli_progress_clear();
-        return;
+    int r;
+    if (!strcmp(p->event, "item")) { /* a new item: the recordings' probe lines go */
+        for (int i = nb_rows - 1; i >= 0; i--)
+            if (!strchr(rows[i].item, '/'))
+                drop_row(i);
+        row_of(p->item ? p->item : "", 1);
+    } else if (!strcmp(p->event, "done") && p->item && (r = row_of(p->item, 0)) >= 0) {
+        drop_row(r);
+    } else if (!strcmp(p->event, "progress") && p->item) {
+        if (p->output && p->phase && !strcmp(p->phase, "encode"))
+            return; /* the clip's own event says how far its slowest rendition is */
+        if ((r = row_of(p->item, 1)) < 0)
+            return;
+        char pct[16] = "", eta[32] = "", speed[32] = "";
+        if (p->percent >= 0)
+            snprintf(pct, sizeof(pct), " %3.0f%%", p->percent);
+        if (p->speed > 0)
+            snprintf(speed, sizeof(speed), " %.2fx", p->speed);
+        if (p->eta_s >= 0)
+            snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)p->eta_s / 60, (int)p->eta_s % 60);
+        snprintf(rows[r].text, sizeof(rows[r].text), "%s%s%s%s%s%s", p->phase ? p->phase : "",
+                 p->output ? " " : "", p->output ? p->output : "", pct, speed, eta);
+    } else if (!strcmp(p->event, "summary")) {
+        nb_rows = 0;
     }
-    if (p->output && p->phase && !strcmp(p->phase, "encode"))
-        return; /* one line: the clip's event says how far its slowest rendition is */
-    char pct[16] = "", eta[32] = "", speed[32] = "";
-    if (p->percent >= 0)
-        snprintf(pct, sizeof(pct), " %3.0f%%", p->percent);
-    if (p->speed > 0)
-        snprintf(speed, sizeof(speed), " %.2fx", p->speed);
-    if (p->eta_s >= 0)
-        snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)p->eta_s / 60, (int)p->eta_s % 60);
-    fprintf(stderr, "\r\033[Kclipline: %s: %s%s%s%s%s%s", p->item ? p->item : "", p->phase ? p->phase : "",
-            p->output ? " " : "", p->output ? p->output : "", pct, speed, eta);
+    cli_progress_clear();
+    for (int i = 0; i < nb_rows; i++)
+        fprintf(stderr, "%sclipline: %s: %s", i ? "\n" : "", rows[i].item, rows[i].text);
     fflush(stderr);
-    tty_line = 1;
+    tty_line = nb_rows;
 }
 
 int cli_progress_setup(const char *mode, clipline_settings *s)
