@@ -62,6 +62,15 @@ void report_item(run_state *rs, const clip_job *cj, int ret, double seconds)
         json_object_set_new(item, "error", json_pack("{s:s,s:i,s:s}", "class", clipline_error_class(ret),
                                                      "code", ret, "message", clipline_error_detail(rs->c)));
     json_object_set_new(item, "seconds", json_real(seconds));
+    size_t i;
+    json_t *old;
+    json_array_foreach(rs->report, i, old) { /* an item tried again: its last attempt counts */
+        if (!strcmp(json_string_value(json_object_get(old, "interview")), cj->iv->id) &&
+            !strcmp(json_string_value(json_object_get(old, "clip")), cj->clip->name)) {
+            json_array_remove(rs->report, i);
+            break;
+        }
+    }
     json_array_append_new(rs->report, item);
 }
 

@@ -21,6 +21,7 @@
 
 #include <libavutil/cpu.h>
 #include <libavutil/error.h>
+#include <libavutil/time.h>
 
 #include "core/util.h"
 #include "job/manifest.h"
@@ -420,6 +421,8 @@ static int open_destination(run_state *rs)
     return ret;
 }
 
+#define ITEM_ATTEMPTS 3 /* an item that failed on the destination: tried again twice */
+
 /* The batch's items in job order, each with its recording's facts (probed
  * once per interview, before any item runs). */
 typedef struct item_ref {
@@ -451,6 +454,17 @@ static int run_item(batch *b, const item_ref *it)
     RS_COUNT(rs, items, 1);
     cl_progress(rs->c, "item", item, NULL, NULL, -1);
     int ret = run_clip(rs, it->iv, it->clip, it->f, it->ferr);
+    /* a storage failure may pass (the s3 backend has already retried each
+     * request): the item is tried again, after a pause; what it published
+     * before is up to date by then and not sent again */
+    for (int attempt = 2; attempt <= ITEM_ATTEMPTS && ret == CLIPLINE_ERROR_STORAGE && !rs->c->interrupted; attempt++) {
+        int pause = 2 << (attempt - 2);
+        cl_log(rs->c, CLIPLINE_LOG_WARNING, "%s: the destination failed; trying the item again in %d s (attempt %d of %d)",
+               item, pause, attempt, ITEM_ATTEMPTS);
+        for (int t = 0; t < pause * 10 && !rs->c->interrupted; t++)
+            av_usleep(100000);
+        ret = run_clip(rs, it->iv, it->clip, it->f, it->ferr);
+    }
     clipline_progress done = cl_progress_make("done", item, NULL, NULL);
     done.percent = 100;
     done.eta_s = 0;

@@ -9,10 +9,11 @@
 // can inject faults for retry tests, each bounded in count.
 //
 //   node sigv4-proxy.js --upstream http://127.0.0.1:PORT [--keys AK:SECRET[,AK2:S2]]
-//        [--log FILE] [--port-file FILE] [--fail-first N] [--drop-first N] [--fail-parts N]
+//        [--log FILE] [--port-file FILE] [--fail-first N] [--drop-first N] [--fail-parts N] [--fail-puts N]
 //        [--skew SECONDS] [--max-seconds S]
 // --fail-first: 503 SlowDown for the first N requests; --drop-first: close the
-// connection without an answer; --fail-parts: 500 for the first N UploadPart requests.
+// connection without an answer; --fail-parts: 500 for the first N UploadPart requests;
+// --fail-puts: 503 SlowDown for the first N PUT requests of whole objects.
 //
 // Listens on 127.0.0.1 with a free port, printed as "sigv4-proxy listening on
 // 127.0.0.1:PORT". No dependencies beyond Node's standard library.
@@ -39,6 +40,7 @@ const keys = new Map((args.keys || 'S3RVER:S3RVER').split(',').map((kv) => {
 let failFirst = parseInt(args['fail-first'] || '0', 10);
 let dropFirst = parseInt(args['drop-first'] || '0', 10);
 let failParts = parseInt(args['fail-parts'] || '0', 10);
+let failPuts = parseInt(args['fail-puts'] || '0', 10);
 const skew = parseInt(args.skew || '0', 10);
 const BODY_CAP = 256 * 1024 * 1024;
 
@@ -163,6 +165,12 @@ const server = http.createServer((req, res) => {
     }
     if (failFirst > 0) {
       failFirst--;
+      log(`${req.method} ${req.url} 503`);
+      s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
+      return;
+    }
+    if (failPuts > 0 && req.method === 'PUT' && !/[?&]partNumber=/.test(req.url)) {
+      failPuts--;
       log(`${req.method} ${req.url} 503`);
       s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
       return;

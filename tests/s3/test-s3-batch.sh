@@ -5,15 +5,19 @@
 # records, and a second run sends no media again (no PUT of an .mp4 in the
 # proxy's log); a third, after a French subtitle file is added, downloads the
 # clean MP4 (GET) and sends it back re-muxed with its new soft track, picture
-# and sound copied, nothing re-encoded.
+# and sound copied, nothing re-encoded. Then, into a new prefix through a proxy
+# that refuses the first PUT (503) with one attempt per request: the item
+# fails on the destination, is tried again and completes (exit 0).
 #   test-s3-batch.sh CLIPLINE MKMEDIA S3_TEST_SERVER SIGV4_PROXY_JS PRESETS_DIR
 set -euo pipefail
 clipline=$1 mkmedia=$2 server=$3 proxy_js=$4 presets=$5
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-batch-XXXXXX")
 proxy_pid=""
+proxy2_pid=""
 cleanup() {
   [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
+  [ -n "$proxy2_pid" ] && kill "$proxy2_pid" 2>/dev/null || true
   "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -44,6 +48,7 @@ printf '1\n00:00:00,200 --> 00:00:01,200\nAlternatives to detention.\n' >"$work/
 timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
 # shellcheck disable=SC1091
 . "$work/server.env"
+upstream=$AWS_ENDPOINT_URL
 node "$proxy_js" --upstream "$AWS_ENDPOINT_URL" --keys S3RVER:S3RVER --log "$work/proxy.log" \
   --port-file "$work/proxy.port" --max-seconds 280 >"$work/proxy.out" 2>&1 &
 proxy_pid=$!
@@ -93,4 +98,23 @@ grep -q 'wrote expert-01/part-1/part-1.web-720p.mp4 (2 soft subtitle tracks; pic
 grep -q '^GET .*part-1\.web-720p\.mp4' "$work/proxy.log" || fail "the published MP4 was not downloaded for the re-mux"
 grep -q '^\(PUT\|POST\) .*part-1\.web-720p\.mp4' "$work/proxy.log" || fail "the re-muxed MP4 was not sent"
 check_landed
-echo "s3 batch: $n output(s) landed intact; the re-run sent no media; a new language re-muxed the MP4 through the bucket"
+
+node "$proxy_js" --upstream "$upstream" --keys S3RVER:S3RVER --log "$work/proxy2.log" --fail-puts 1 \
+  --port-file "$work/proxy2.port" --max-seconds 200 >"$work/proxy2.out" 2>&1 &
+proxy2_pid=$!
+for _ in $(seq 100); do [ -s "$work/proxy2.port" ] && break; sleep 0.1; done
+[ -s "$work/proxy2.port" ] || fail "the second proxy did not start"
+AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$work/proxy2.port") CLIPLINE_S3_MAX_ATTEMPTS=1 \
+  timeout 240 "$clipline" run "$work/job.json" --dest s3://clips/retry --report "$work/retry.json" 2>"$work/run4.log" \
+  || { cat "$work/run4.log" >&2; fail "the item was not completed by trying it again"; }
+grep -q 'expert-01/part-1: the destination failed; trying the item again in 2 s (attempt 2 of 3)' "$work/run4.log" \
+  || { cat "$work/run4.log" >&2; fail "the failed upload did not lead to a second attempt"; }
+grep -q '^PUT .* 503' "$work/proxy2.log" || fail "the proxy refused no PUT"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (r.items.length !== 1 || r.items[0].status !== "ok") { console.error(JSON.stringify(r.items)); process.exit(1); }' \
+  "$work/retry.json" || fail "the report does not show the item once, ok"
+data="$CLIPLINE_S3_TEST_DATA/clips/retry"
+manifest="$data/manifest.json._S3rver_object"
+check_landed
+echo "s3 batch: $n output(s) landed intact; the re-run sent no media; a new language re-muxed the MP4 through the bucket; a refused upload was completed by trying the item again"
