@@ -350,8 +350,9 @@ static int hls_subtitles(run_state *rs, clip_job *cj, const planned *hls, const 
     return 0;
 }
 
-/* A ladder's subtitle renditions, its rungs (when `with_rungs`; else they
- * stay as published), then its master, last. */
+/* A ladder's subtitle renditions, its rungs (those `fresh`: just encoded;
+ * the others stay as published and keep their manifest entries), then its
+ * master, last. */
 static int publish_ladder(run_state *rs, clip_job *cj, const cl_rendition_req *rungs, const char *const *names,
                           const int *fresh, int n, const soft_set *soft, json_t *outputs)
 {
@@ -454,11 +455,7 @@ static int publish_hls(run_state *rs, clip_job *cj, const cl_preset **enc, cl_re
         snprintf(rungs[n].codecs, sizeof(rungs[n].codecs), "%s", json_string_value(json_object_get(r, "codecs")));
         n++;
     }
-    int ret;
-    if (!hls->staging && (!(hls->staging = cl_storage_staging_path(rs->st, "hls")) || cl_mkdirs(hls->staging, 0755) < 0))
-        ret = cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot create a staging folder for HLS");
-    else
-        ret = publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs);
+    int ret = publish_ladder(rs, cj, rungs, names, fresh, n, soft, outputs); /* staging: made by assemble() */
     json_decref(lad); /* names[] point into it */
     return ret;
 }

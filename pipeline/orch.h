@@ -29,7 +29,8 @@ typedef struct run_state {
     /* items built side by side (-j): the manifest, the report and the
      * counts of `sum` are shared; `lock` (recursive) guards the first two */
     pthread_mutex_t lock;
-    int next_item, stop, interrupted, failed;
+    int next_item, stop, failed;
+    int stop_err; /* what stopped the batch: interrupted, or the manifest not written */
 } run_state;
 
 #define RS_COUNT(rs, field, n) __atomic_fetch_add(&(rs)->sum.field, (n), __ATOMIC_RELAXED)

@@ -165,6 +165,21 @@ static void preset_diff(const json_t *a, const json_t *b, const char *path, char
     free(y);
 }
 
+/* How a preset changed, as ": video.crf 23 -> 24" from the kept texts of
+ * its old and new digests, or " changed" when the old one is not kept. */
+static void preset_change(run_state *rs, const json_t *old_digest, const json_t *now, char d[200])
+{
+    json_t *was = json_object_get(json_object_get(rs->manifest, "preset_texts"), json_string_value(old_digest));
+    int n = 0;
+    d[0] = '\0';
+    if (was && now) {
+        snprintf(d, 200, ": ");
+        preset_diff(was, now, "", d, 200, &n);
+    }
+    if (!n)
+        snprintf(d, 200, " changed");
+}
+
 /* Appends one reason to a list of at most four, "; "-separated. */
 static void add_reason(char *buf, size_t size, int *nr, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void add_reason(char *buf, size_t size, int *nr, const char *fmt, ...)
@@ -215,25 +230,19 @@ static void explain_change(run_state *rs, const planned *p, json_t *old, char *b
         } else if (!strcmp(k, "intro") || !strcmp(k, "outro")) {
             add_reason(buf, size, &nr, "%s %s", k, o ? "changed" : "added");
         } else if (!strcmp(k, "preset") && p->preset) {
-            json_t *was = json_object_get(json_object_get(rs->manifest, "preset_texts"), json_string_value(o));
-            char d[200] = "";
-            int n = 0;
-            if (was)
-                preset_diff(was, p->preset->normalized, "", d, sizeof(d), &n);
-            add_reason(buf, size, &nr, "preset %s%s%s", p->preset->name, d[0] ? ": " : " changed", d);
+            char d[200];
+            preset_change(rs, o, p->preset->normalized, d);
+            add_reason(buf, size, &nr, "preset %s%s", p->preset->name, d);
         } else if (!strcmp(k, "rungs")) {
             json_t *texts = json_object_get(rs->manifest, "preset_texts"), *h;
             const char *name;
             json_object_foreach(v, name, h) {
                 json_t *oh = json_object_get(o, name);
-                char d[200] = "";
-                int n = 0;
+                char d[200];
                 if (json_equal(oh, h))
                     continue;
-                json_t *was = json_object_get(texts, json_string_value(oh)), *now = json_object_get(texts, json_string_value(h));
-                if (was && now)
-                    preset_diff(was, now, "", d, sizeof(d), &n);
-                add_reason(buf, size, &nr, oh ? "rung %s%s%s" : "new rung %s", name, d[0] ? ": " : " changed", d);
+                preset_change(rs, oh, json_object_get(texts, json_string_value(h)), d);
+                add_reason(buf, size, &nr, oh ? "rung %s%s" : "new rung %s", name, d);
             }
             json_object_foreach(o, name, h)
                 if (!json_object_get(v, name))
@@ -373,9 +382,10 @@ static int can_reuse(run_state *rs, planned *p, json_t *old)
                 continue;
             }
             int kept = 0; /* a kept rung: what the master needs of it is in the manifest */
-            json_array_foreach(json_object_get(old, "renditions"), i, r)
-                kept |= !strcmp(json_string_value(json_object_get(r, "preset")) ? json_string_value(json_object_get(r, "preset")) : "", name) &&
-                        json_object_get(r, "average_bandwidth") != NULL;
+            json_array_foreach(json_object_get(old, "renditions"), i, r) {
+                const char *rp = json_string_value(json_object_get(r, "preset"));
+                kept |= rp && !strcmp(rp, name) && json_object_get(r, "average_bandwidth");
+            }
             if (h && !kept)
                 return 0;
         }

@@ -11,14 +11,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-
-#include <libavutil/common.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <libavutil/common.h>
 #include <libavutil/cpu.h>
 #include <libavutil/error.h>
 #include <libavutil/time.h>
@@ -439,7 +438,6 @@ typedef struct batch {
     int n;
     cl_source_facts *facts;
     char (*ferr_msg)[CL_DETAIL_MAX];
-    int *ferr;
 } batch;
 
 /* One item, start to finish; then the destination's manifest. Returns the
@@ -481,17 +479,17 @@ static int run_item(batch *b, const item_ref *it)
         rs_unlock(rs);
         free(text);
         if (wret < 0)
-            return wret == CLIPLINE_ERROR_ITEMS_FAILED ? CLIPLINE_ERROR_STORAGE : wret;
+            return wret;
     }
     return ret < 0 ? CLIPLINE_ERROR_ITEMS_FAILED : 0;
 }
 
-/* Takes the batch's next item until none is left or the batch stops. */
-static void *worker(void *arg)
+/* Takes the batch's next item until none is left or the batch stops (at
+ * the first failed item with --fail-fast, when interrupted, or when the
+ * manifest could not be written). */
+static void take_items(batch *b)
 {
-    batch *b = arg;
     run_state *rs = b->rs;
-    cl_detail_thread_own(); /* this thread's errors are its items' own */
     for (;;) {
         rs_lock(rs);
         int k = rs->stop ? b->n : rs->next_item++;
@@ -503,16 +501,22 @@ static void *worker(void *arg)
         if (ret == CLIPLINE_ERROR_ITEMS_FAILED) {
             rs->failed = 1;
             rs->stop |= rs->o->fail_fast;
-        } else if (ret < 0) { /* interrupted, or the manifest could not be written */
+        } else if (ret < 0) {
             rs->stop = 1;
-            if (!rs->interrupted) {
-                rs->interrupted = ret;
-                if (ret != CLIPLINE_ERROR_INTERRUPTED)
+            if (!rs->stop_err) {
+                rs->stop_err = ret;
+                if (clipline_error_detail(rs->c) != rs->c->detail) /* an item thread's: the run's now */
                     snprintf(rs->c->detail, sizeof(rs->c->detail), "%s", clipline_error_detail(rs->c));
             }
         }
         rs_unlock(rs);
     }
+}
+
+static void *item_thread(void *arg)
+{
+    cl_detail_thread_own(); /* this thread's errors are its items' own */
+    take_items(arg);
     return NULL;
 }
 
@@ -523,58 +527,41 @@ static int run_items(run_state *rs)
     batch b = { .rs = rs };
     int ret = 0;
     size_t nb = 0, niv = rs->job.nb_interviews > 0 ? (size_t)rs->job.nb_interviews : 1;
-    for (size_t i = 0; i < niv && (int)i < rs->job.nb_interviews; i++)
+    for (int i = 0; i < rs->job.nb_interviews; i++)
         nb += (size_t)rs->job.interviews[i].nb_clips;
     b.items = calloc(nb ? nb : 1, sizeof(*b.items));
     b.facts = calloc(niv, sizeof(*b.facts));
     b.ferr_msg = calloc(niv, sizeof(*b.ferr_msg));
-    b.ferr = calloc(niv, sizeof(*b.ferr));
-    if (!b.items || !b.facts || !b.ferr_msg || !b.ferr) {
+    if (!b.items || !b.facts || !b.ferr_msg) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
     for (int i = 0; i < rs->job.nb_interviews; i++) {
         const cl_interview_spec *iv = &rs->job.interviews[i];
         cl_progress(rs->c, "progress", iv->id, iv->source, "probe", -1);
-        b.ferr[i] = cl_media_source_facts(rs->c, iv->source, &b.facts[i]);
+        int ferr = cl_media_source_facts(rs->c, iv->source, &b.facts[i]);
         snprintf(b.ferr_msg[i], CL_DETAIL_MAX, "interview \"%s\": %s", iv->id, clipline_error_detail(rs->c));
         for (int k = 0; k < iv->nb_clips; k++)
-            b.items[b.n++] = (item_ref){ iv, &iv->clips[k], &b.facts[i], b.ferr[i], b.ferr_msg[i] };
+            b.items[b.n++] = (item_ref){ iv, &iv->clips[k], &b.facts[i], ferr, b.ferr_msg[i] };
     }
-    int jobs = rs->o->jobs > 1 ? FFMIN(rs->o->jobs, b.n) : 1;
-    if (jobs <= 1) {
-        for (int k = 0; k < b.n && ret != CLIPLINE_ERROR_INTERRUPTED; k++) {
-            int r = run_item(&b, &b.items[k]);
-            if (r == CLIPLINE_ERROR_ITEMS_FAILED) {
-                rs->failed = 1;
-                if (rs->o->fail_fast)
-                    break;
-            } else if (r < 0) {
-                ret = r;
-                break;
-            }
-        }
-    } else {
-        pthread_t th[64];
-        int started = 0;
-        jobs = FFMIN(jobs, 64);
+    int jobs = FFMIN(FFMIN(rs->o->jobs, b.n), 64), started = 0;
+    pthread_t th[64];
+    if (jobs > 1) {
         cl_log(rs->c, CLIPLINE_LOG_INFO, "%d items, %d at a time", b.n, jobs);
-        for (; started < jobs; started++)
-            if (pthread_create(&th[started], NULL, worker, &b) != 0)
-                break;
-        if (!started)
-            worker(&b); /* no thread could be started: this one does the work */
-        for (int i = 0; i < started; i++)
-            pthread_join(th[i], NULL);
-        ret = rs->interrupted;
+        while (started < jobs && pthread_create(&th[started], NULL, item_thread, &b) == 0)
+            started++;
     }
+    if (!started) /* one at a time (or no thread could be started): this thread */
+        take_items(&b);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    ret = rs->stop_err;
     if (ret >= 0 && rs->failed)
         ret = CLIPLINE_ERROR_ITEMS_FAILED;
 end:
     free(b.items);
     free(b.facts);
     free(b.ferr_msg);
-    free(b.ferr);
     return ret;
 }
 

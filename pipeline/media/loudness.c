@@ -57,16 +57,10 @@ static int open_meter(meter *m, const char *source, int64_t in_us, int64_t out_u
     int ret = avformat_open_input(&m->in, source, NULL, NULL);
     if (ret < 0 || (ret = avformat_find_stream_info(m->in, NULL)) < 0)
         return ret;
-    const AVCodec *dec = NULL;
-    if ((m->idx = ret = av_find_best_stream(m->in, AVMEDIA_TYPE_AUDIO, -1, -1, &dec, 0)) < 0)
+    if ((m->idx = ret = av_find_best_stream(m->in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0)) < 0)
         return ret;
     AVStream *st = m->in->streams[m->idx];
-    if (!(m->dec = avcodec_alloc_context3(dec)))
-        return AVERROR(ENOMEM);
-    if ((ret = avcodec_parameters_to_context(m->dec, st->codecpar)) < 0)
-        return ret;
-    m->dec->pkt_timebase = st->time_base;
-    if ((ret = avcodec_open2(m->dec, dec, NULL)) < 0)
+    if ((ret = cl_open_decoder(st, 1, &m->dec)) < 0)
         return ret;
     for (unsigned i = 0; i < m->in->nb_streams; i++)
         if ((int)i != m->idx)

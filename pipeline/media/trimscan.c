@@ -112,16 +112,7 @@ static int scan_end(clipline_context *c, const cl_trim_scan *r, end_scan *e)
     for (int k = 0; ret >= 0 && k < 2; k++) {
         if (idx[k] < 0)
             continue;
-        AVStream *st = in->streams[idx[k]];
-        const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-        if (!codec || !(dec[k] = avcodec_alloc_context3(codec)) ||
-            avcodec_parameters_to_context(dec[k], st->codecpar) < 0) {
-            ret = AVERROR_DECODER_NOT_FOUND;
-            break;
-        }
-        dec[k]->pkt_timebase = st->time_base;
-        dec[k]->thread_count = 0;
-        ret = avcodec_open2(dec[k], codec, NULL);
+        ret = cl_open_decoder(in->streams[idx[k]], 0, &dec[k]);
     }
     int64_t start = ret >= 0 && in->start_time != AV_NOPTS_VALUE ? in->start_time : 0;
     if (ret >= 0 && e->from > 0)

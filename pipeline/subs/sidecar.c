@@ -222,6 +222,8 @@ static int load_clipped(const cl_sub_input *in, const cl_span *span, clsub_track
     clsub_track *track = NULL;
     memset(res, 0, sizeof(*res));
     *out = NULL;
+    /* the file's time of the clip's first frame; the intro comes before it */
+    int64_t in_ms = in->clip_timeline ? 0 : span->in_us / 1000, lead_ms = span->lead_us / 1000;
     int ret = cl_read_file(in->path, CLSUB_MAX_INPUT_BYTES, &bytes, &len);
     if (ret < 0) {
         snprintf(err, errlen, "%s", ret == CLIPLINE_ERROR_LIMIT ? "larger than 16 MiB" : strerror(AVUNERROR(ret)));
@@ -244,7 +246,7 @@ static int load_clipped(const cl_sub_input *in, const cl_span *span, clsub_track
         memcpy(ass->ass, text->utf8, text->len);
         ass->ass[text->len] = '\0';
         ass->ass_len = text->len;
-        ass->ass_offset_ms = (in->clip_timeline ? 0 : span->in_us / 1000) - span->lead_us / 1000;
+        ass->ass_offset_ms = in_ms - lead_ms;
     }
     if (track) {
         res->cues_read = (int)track->cues_read;
@@ -256,9 +258,7 @@ static int load_clipped(const cl_sub_input *in, const cl_span *span, clsub_track
         goto end;
     }
     clsub_clip_stats st;
-    int64_t in_ms = in->clip_timeline ? 0 : span->in_us / 1000;
     int64_t out_ms = in->clip_timeline ? (span->out_us - span->in_us) / 1000 : span->out_us / 1000;
-    int64_t lead_ms = span->lead_us / 1000;
     if ((ret = clsub_track_clip(track, in_ms, out_ms, &st)) < 0 ||
         (lead_ms && (ret = clsub_track_shift(track, lead_ms)) < 0)) { /* after the intro */
         snprintf(err, errlen, "%s", clsub_strerror(ret));
