@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "core/internal.h"
+#include "job/identity.h"
 #include "job/spec.h"
 #include "media/media.h"
 #include "storage/storage.h"
@@ -31,6 +32,7 @@ typedef struct run_state {
     pthread_mutex_t lock;
     int next_item, stop, failed;
     int stop_err; /* what stopped the batch: interrupted, or the manifest not written */
+    cl_identities *ids; /* the recordings' content hashes */
 } run_state;
 
 #define RS_COUNT(rs, field, n) __atomic_fetch_add(&(rs)->sum.field, (n), __ATOMIC_RELAXED)
@@ -73,6 +75,7 @@ typedef struct clip_job {
     int has_report;
     json_t *trimmed; /* what trim_silence / trim_black changed, or NULL */
     const cl_part_spec *part[2]; /* intro, outro (their lengths: t.lead_us, t.tail_us) */
+    char source_id[96], part_id[2][96]; /* their identities (cl_identity_of) */
     char label[512];
 } clip_job;
 

@@ -38,17 +38,6 @@ int plan_encodings(const cl_job_spec *job, const cl_preset **out, int max)
     return n;
 }
 
-/* The source recording's identity: size and modification time. */
-static void source_identity(const char *path, char *buf, size_t size)
-{
-    struct stat s;
-    if (stat(path, &s) < 0)
-        snprintf(buf, size, "missing");
-    else
-        snprintf(buf, size, "%" PRId64 ":%" PRId64 ".%09ld", (int64_t)s.st_size,
-                 (int64_t)s.st_mtim.tv_sec, s.st_mtim.tv_nsec);
-}
-
 /* A value's digest: sha256 of its compact JSON, 16 hex digits. */
 static void digest(const json_t *v, char out[17])
 {
@@ -120,12 +109,10 @@ static void fingerprint(run_state *rs, json_t *what, const clip_job *cj, planned
     json_object_set_new(what, "in_us", json_integer(t->in_us));
     json_object_set_new(what, "out_us", json_integer(t->out_us));
     for (int k = 0; k < 2; k++) {
-        char id[128];
         if (!cj->part[k])
             continue;
-        source_identity(cj->part[k]->file, id, sizeof(id));
         json_object_set_new(what, k ? "outro" : "intro",
-                            json_pack("{s:s,s:I}", "identity", id, "us",
+                            json_pack("{s:s,s:I}", "identity", cj->part_id[k], "us",
                                       (json_int_t)(k ? t->tail_us : t->lead_us)));
     }
     json_object_set_new(what, "versions", json_string(rs->versions));
@@ -295,9 +282,7 @@ static json_t *soft_json(const clip_job *cj)
 
 static void plan_fingerprint(run_state *rs, const clip_job *cj, planned *p)
 {
-    char src[128];
-    source_identity(cj->iv->source, src, sizeof(src));
-    json_t *w = json_pack("{s:s}", "source", src);
+    json_t *w = json_pack("{s:s}", "source", cj->source_id);
     switch (p->kind) {
     case OUT_MP4:
         json_object_set_new(w, "kind", json_string("video"));

@@ -358,6 +358,12 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
     }
     if (rs->o->explain)
         explain_clip(rs, &cj, subs, nb_subs);
+    /* what the recording and the cards are (hashed outside the lock: the
+     * first time, a camera file takes seconds) */
+    cl_identity_of(rs->ids, iv->source, cj.source_id, sizeof(cj.source_id));
+    for (int k = 0; k < 2; k++)
+        if (cj.part[k])
+            cl_identity_of(rs->ids, cj.part[k]->file, cj.part_id[k], sizeof(cj.part_id[k]));
     rs_lock(rs); /* the plan reads and notes in the destination's manifest */
     ret = plan_clip(rs, &cj, subs, nb_subs, outputs);
     rs_unlock(rs);
@@ -610,6 +616,10 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
         goto end;
     if ((ret = check_job(&rs)) < 0 || (ret = open_destination(&rs)) < 0)
         goto end;
+    if (!(rs.ids = cl_identities_open(c, o->cache_dir))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
     ret = run_items(&rs);
     if (!o->dry_run && ret != CLIPLINE_ERROR_INTERRUPTED && (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED)) {
         int rret = write_review_page(&rs);
@@ -636,6 +646,7 @@ end:
         report_write(&rs, ret, cl_now_s() - t0);
         snprintf(c->detail, sizeof(c->detail), "%s", detail); /* the run's error stays the detail */
     }
+    cl_identities_close(&rs.ids);
     json_decref(rs.report);
     json_decref(rs.manifest);
     cl_storage_close(&rs.st);

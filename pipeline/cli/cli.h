@@ -21,7 +21,7 @@ typedef struct cli_args {
     const char *pos[CLI_MAX_POSITIONAL];
     int nb_pos;
     /* options (see the table in options.c) */
-    const char *dest, *preset_dir, *lang, *report, *junit, *progress;
+    const char *dest, *preset_dir, *lang, *report, *junit, *progress, *cache_dir;
     int threads, force, dry_run, fail_fast, json, verbose, quiet, explain, jobs;
 } cli_args;
 

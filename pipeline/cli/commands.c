@@ -24,6 +24,7 @@ static int run_or_plan(const cli_args *a, int dry_run)
     o.fail_fast = a->fail_fast;
     o.explain = a->explain;
     o.jobs = a->jobs;
+    o.cache_dir = a->cache_dir;
     o.report_path = a->report;
     o.junit_path = a->junit;
     clipline_run_summary sum;
@@ -52,6 +53,7 @@ int cli_cmd_watch(const cli_args *a)
     clipline_default_run_options(&o);
     o.dest = a->dest;
     o.jobs = a->jobs;
+    o.cache_dir = a->cache_dir;
     int code = cli_report_error(ctx, clipline_watch(ctx, a->pos[0], &o, 2000, 0));
     cli_close(&ctx);
     return code;

@@ -52,6 +52,8 @@ static const cli_option options[] = {
       "write a JSON report: per item its status, outputs, seconds, error class and message" },
     { "junit", 0, OPT_STRING, OFF(junit), "FILE", "run plan",
       "write a JUnit XML report for CI: a test case per clip output" },
+    { "cache-dir", 0, OPT_STRING, OFF(cache_dir), "DIR", "run plan watch",
+      "cache of the recordings' content hashes (default: $CLIPLINE_CACHE_DIR, $XDG_CACHE_HOME/clipline or ~/.cache/clipline)" },
     { "json", 0, OPT_FLAG, OFF(json), NULL, "probe subs", "print JSON instead of text" },
     { "lang", 0, OPT_STRING, OFF(lang), "BCP47", "subs",
       "language of the file (default: from its name, <lang>.<ext>)" },

@@ -225,6 +225,9 @@ typedef struct clipline_run_options {
                                 output), or NULL */
     int jobs;         /* items built at once, each in its thread (0 or 1: one at a time);
                          the encoders' threads are shared out between them */
+    const char *cache_dir; /* where the recordings' content hashes are cached (sources.json);
+                              NULL: $CLIPLINE_CACHE_DIR, $XDG_CACHE_HOME/clipline or
+                              ~/.cache/clipline */
 } clipline_run_options;
 
 typedef struct clipline_run_summary {

@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "intro-outro: FAIL: $*" >&2; exit 1; }
 . "$(dirname "$0")/lib.sh"
 cd "$work"
-export CLIPLINE_PRESETS=$repo/presets
+export CLIPLINE_PRESETS=$repo/presets CLIPLINE_CACHE_DIR=$work/cache
 
 # (a black band at the bottom, where burned text shows as a large difference)
 "$mkmedia" source.mov --duration 12 --video "$(timecode_video 320x180 30),drawbox=y=135:h=45:color=black:t=fill" --vopt preset=veryfast --vopt g=60 \
@@ -94,7 +94,10 @@ grep -q 'clip tc/joined: 0:00:02.033 to 0:00:06.033 with 2.000 s of intro before
 # nothing changed: nothing built; a new title card: only the clips that show it
 "$clipline" run job.json 2> again.log || true
 grep -q '^clipline: build' again.log && { cat again.log; fail "a re-run rebuilt something"; }
-touch -d '2001-01-01' card.png
+touch -d '2001-01-01' card.png # the same bytes: nothing
+"$clipline" run job.json 2> touched.log || true
+grep -q '^clipline: build' touched.log && { cat touched.log; fail "a touched card with the same bytes rebuilt something"; }
+"$mkmedia" card.png --duration 1 --video "$(timecode_video 320x180 1 60002)" --vcodec png --format image2 --quiet
 "$clipline" run job.json 2> card.log || true
 grep -q 'build tc/joined/joined.web-360p.mp4 (intro changed)' card.log || { cat card.log; fail "a new card did not rebuild joined"; }
 grep -q 'build tc/plain/' card.log && { cat card.log; fail "a new card rebuilt plain, which has no intro"; }

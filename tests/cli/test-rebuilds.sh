@@ -23,7 +23,7 @@ cp -r "$repo/presets" presets
 # a two-rung HLS ladder of the job's own presets
 sed -i 's/"rungs": *\[[^]]*\]/"rungs": ["web-480p", "web-360p"]/' presets/hls.json
 grep -q '"rungs": \["web-480p", "web-360p"\]' presets/hls.json || fail "cannot set the ladder's rungs"
-export CLIPLINE_PRESETS=$work/presets
+export CLIPLINE_PRESETS=$work/presets CLIPLINE_CACHE_DIR=$work/cache
 cp "$fixtures/cam.mov" cam.mov
 mkdir subs
 printf '1\n00:00:00,000 --> 00:00:04,000\nAlternatives to detention wrok.\n' > subs/en.srt
@@ -92,7 +92,17 @@ printf '1\n00:00:00,000 --> 00:00:04,000\nAlternatives to detention work.\n' > s
 step en-typo "subtitle en changed" "master.m3u8 subs-en subs-fr" .en.vtt .web-360p.burned-en.mp4 .web-360p.mp4 .web-480p.mp4
 sed -i 's/"crf": 23/"crf": 24/' presets/web-480p.json
 step crf-480p "web-480p: video.crf 23 -> 24" "master.m3u8 subs-en subs-fr web-480p" .web-480p.mp4
+# the recording touched (or copied back) with the same bytes: hashed again, nothing rebuilt;
+# a recording whose stat did not change is not read again
+"$clipline" -v plan job.json 2> plan-cached.log || { cat plan-cached.log; fail "plan failed"; }
+grep -q 'cam.mov: content hashed' plan-cached.log && { cat plan-cached.log; fail "an unchanged recording was hashed again"; }
 touch -d '2001-01-01' cam.mov
+"$clipline" -v plan job.json 2> plan-touched.log || { cat plan-touched.log; fail "plan failed"; }
+grep -q 'cam.mov: content hashed' plan-touched.log || { cat plan-touched.log; fail "a touched recording was not hashed again"; }
+grep -q '^clipline: build' plan-touched.log && { cat plan-touched.log; fail "a touched recording with the same bytes rebuilds outputs"; }
+step touched "" ""
+# other bytes (an empty "free" box after the last one: the same pictures and sound)
+printf '\0\0\0\010free' >> cam.mov
 step source "source changed" "master.m3u8 subs-en subs-fr web-360p web-480p" .web-360p.mp4 .web-480p.mp4 .web-360p.burned-en.mp4 .poster.jpg
 step no-op-2 "" ""
-echo "rebuilds: ok (no-op, new language, subtitle fix, preset change, new source: exactly the affected outputs)"
+echo "rebuilds: ok (no-op, new language, subtitle fix, preset change, touched source, new source bytes: exactly the affected outputs)"
