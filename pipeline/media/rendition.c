@@ -13,6 +13,7 @@
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
+#include <libavutil/cpu.h>
 #include <libavutil/opt.h>
 
 #include "clsub.h"
@@ -105,12 +106,20 @@ static int burn(cl_rendition *r, AVFrame *f)
     return 0;
 }
 
-/* x264's options: CRF under a VBV cap, fixed GOPs without scene cuts. */
+/* x264's options: CRF under a VBV cap, fixed GOPs without scene cuts.
+ * On a CPU with AVX-512, x264's instruction sets stop at AVX2 (what its own
+ * detection gives there, less AVX-512): with AVX-512 and MB-tree, a picture
+ * whose width in macroblocks is not a multiple of 8 (852x480: 54) encodes to
+ * bytes that depend on what the heap held before (x264's AVX-512
+ * mbtree_propagate_list steps 8 macroblocks at a time and does not mask the
+ * row's end), so the same job gave other bytes run to run. A preset's own
+ * asm= (in x264_params, after ours) still wins. */
 static void x264_options(const cl_video_target *v, AVDictionary **o)
 {
     char crf[16], params[320];
+    const char *cpu = (av_get_cpu_flags() & AV_CPU_FLAG_AVX512) ? "asm=AVX2,SSE2Fast:" : "";
     snprintf(crf, sizeof(crf), "%d", v->crf);
-    snprintf(params, sizeof(params), "scenecut=0:open-gop=0%s%s", v->x264_params[0] ? ":" : "",
+    snprintf(params, sizeof(params), "%sscenecut=0:open-gop=0%s%s", cpu, v->x264_params[0] ? ":" : "",
              v->x264_params);
     av_dict_set(o, "preset", v->x264_preset, 0);
     av_dict_set(o, "crf", crf, 0);
