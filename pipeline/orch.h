@@ -33,6 +33,7 @@ typedef struct run_state {
     int next_item, stop, failed;
     int stop_err; /* what stopped the batch: interrupted, or the manifest not written */
     cl_identities *ids; /* the recordings' content hashes */
+    int parts_marked;   /* a shard: the parts' marker is written */
 } run_state;
 
 #define RS_COUNT(rs, field, n) __atomic_fetch_add(&(rs)->sum.field, (n), __ATOMIC_RELAXED)
@@ -94,6 +95,17 @@ void plan_keep_outputs(run_state *rs, const char *prefix, json_t *outputs);
 int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs);
 int build_sidecars(run_state *rs, clip_job *cj, json_t *outputs);
 int publish_text(run_state *rs, const char *rel, const char *text, const char *mime);
+
+/* shard.c: a shard's items and its parts of the manifest */
+/* Whether item k (job order) belongs to the run's shard (every item without shards). */
+int shard_has(const run_state *rs, int k);
+/* Merges the parts shards left (of this shard's items, or `all` the job's);
+ * returns the items merged. */
+int shard_merge_parts(run_state *rs, int all);
+/* The item's part, from rs->manifest, published (the marker first). */
+int shard_write_part(run_state *rs, const char *interview, const char *clip);
+/* Removes the parts of every item of the job, then the marker. */
+int shard_remove_parts(run_state *rs);
 
 /* review.c: the destination's index.html from its manifest (caller frees). */
 char *review_page(const json_t *manifest);

@@ -426,6 +426,25 @@ static int open_destination(run_state *rs)
     return ret;
 }
 
+/* What shards published and no publish has merged yet: a shard takes its
+ * own items' parts (what an earlier attempt of it built); a whole run, or
+ * publish, takes them all into manifest.json and removes them. */
+static int take_parts(run_state *rs, int publish)
+{
+    int sharded = rs->o->shard_count > 0 && !publish;
+    int n = shard_merge_parts(rs, !sharded);
+    if (n <= 0 || sharded || (rs->o->dry_run && !publish))
+        return n;
+    char *text = cl_manifest_dump(rs->manifest);
+    int ret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
+    free(text);
+    if (ret >= 0)
+        ret = shard_remove_parts(rs);
+    if (ret >= 0)
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "%d items that shards built merged into manifest.json", n);
+    return ret < 0 ? ret : n;
+}
+
 #define ITEM_ATTEMPTS 3 /* an item that failed on the destination: tried again twice */
 
 /* The batch's items in job order, each with its recording's facts (probed
@@ -477,8 +496,13 @@ static int run_item(batch *b, const item_ref *it)
         return ret;
     cl_progress_ev(rs->c, &done);
     RS_COUNT(rs, items_failed, ret < 0);
+    RS_COUNT(rs, items_failed_transient, ret == CLIPLINE_ERROR_STORAGE);
     RS_COUNT(rs, items_ok, ret >= 0);
-    if (!rs->o->dry_run) { /* a consistent manifest after every item */
+    if (!rs->o->dry_run && rs->o->shard_count > 0) { /* a shard: the item's part of the manifest */
+        int wret = shard_write_part(rs, it->iv->id, it->clip->name);
+        if (wret < 0)
+            return wret;
+    } else if (!rs->o->dry_run) { /* a consistent manifest after every item */
         rs_lock(rs);
         char *text = cl_manifest_dump(rs->manifest);
         int wret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
@@ -542,14 +566,23 @@ static int run_items(run_state *rs)
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    for (int i = 0; i < rs->job.nb_interviews; i++) {
+    for (int i = 0, k0 = 0; i < rs->job.nb_interviews; k0 += rs->job.interviews[i++].nb_clips) {
         const cl_interview_spec *iv = &rs->job.interviews[i];
+        int mine = 0;
+        for (int k = 0; k < iv->nb_clips; k++)
+            mine += shard_has(rs, k0 + k);
+        if (!mine) /* another shard's interview: not even probed */
+            continue;
         cl_progress(rs->c, "progress", iv->id, iv->source, "probe", -1);
         int ferr = cl_media_source_facts(rs->c, iv->source, &b.facts[i]);
         snprintf(b.ferr_msg[i], CL_DETAIL_MAX, "interview \"%s\": %s", iv->id, clipline_error_detail(rs->c));
         for (int k = 0; k < iv->nb_clips; k++)
-            b.items[b.n++] = (item_ref){ iv, &iv->clips[k], &b.facts[i], ferr, b.ferr_msg[i] };
+            if (shard_has(rs, k0 + k))
+                b.items[b.n++] = (item_ref){ iv, &iv->clips[k], &b.facts[i], ferr, b.ferr_msg[i] };
     }
+    if (rs->o->shard_count > 0)
+        cl_log(rs->c, CLIPLINE_LOG_INFO, "shard %d of %d: %d of the job's %zu items", rs->o->shard_index,
+               rs->o->shard_count, b.n, nb);
     int jobs = FFMIN(FFMIN(rs->o->jobs, b.n), 64), started = 0;
     pthread_t th[64];
     if (jobs > 1) {
@@ -585,6 +618,27 @@ static int write_review_page(run_state *rs)
     return ret;
 }
 
+static void rs_init(run_state *rs, clipline_context *c, const clipline_run_options *o)
+{
+    memset(rs, 0, sizeof(*rs));
+    rs->c = c;
+    rs->o = o;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&rs->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+}
+
+static void rs_free(run_state *rs)
+{
+    cl_identities_close(&rs->ids);
+    json_decref(rs->manifest);
+    cl_storage_close(&rs->st);
+    cl_job_free(&rs->job);
+    pthread_mutex_destroy(&rs->lock);
+}
+
 void clipline_default_run_options(clipline_run_options *o)
 {
     memset(o, 0, sizeof(*o));
@@ -599,12 +653,8 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
         clipline_default_run_options(&defaults);
         o = &defaults;
     }
-    run_state rs = { .c = c, .o = o };
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&rs.lock, &ma);
-    pthread_mutexattr_destroy(&ma);
+    run_state rs;
+    rs_init(&rs, c, o);
     int saved_threads = c->s.threads;
     if (o->jobs > 1 && c->s.threads <= 0) /* the cores shared out between the items */
         c->s.threads = FFMAX(1, av_cpu_count() / o->jobs);
@@ -614,14 +664,20 @@ int clipline_run(clipline_context *c, const char *job_path, const clipline_run_o
     int ret = cl_job_load(c, job_path, &rs.job);
     if (ret < 0)
         goto end;
-    if ((ret = check_job(&rs)) < 0 || (ret = open_destination(&rs)) < 0)
+    if (o->shard_count > 0 && (o->shard_index < 0 || o->shard_index >= o->shard_count)) {
+        ret = cl_fail(c, CLIPLINE_ERROR_CONFIG, "shard %d of %d: the index must be 0 to %d", o->shard_index,
+                      o->shard_count, o->shard_count - 1);
+        goto end;
+    }
+    if ((ret = check_job(&rs)) < 0 || (ret = open_destination(&rs)) < 0 || (ret = take_parts(&rs, 0)) < 0)
         goto end;
     if (!(rs.ids = cl_identities_open(c, o->cache_dir))) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
     ret = run_items(&rs);
-    if (!o->dry_run && ret != CLIPLINE_ERROR_INTERRUPTED && (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED)) {
+    if (!o->dry_run && o->shard_count <= 0 && ret != CLIPLINE_ERROR_INTERRUPTED &&
+        (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED)) {
         int rret = write_review_page(&rs);
         if (rret < 0)
             ret = rret;
@@ -646,12 +702,42 @@ end:
         report_write(&rs, ret, cl_now_s() - t0);
         snprintf(c->detail, sizeof(c->detail), "%s", detail); /* the run's error stays the detail */
     }
-    cl_identities_close(&rs.ids);
     json_decref(rs.report);
-    json_decref(rs.manifest);
-    cl_storage_close(&rs.st);
-    cl_job_free(&rs.job);
     c->s.threads = saved_threads;
-    pthread_mutex_destroy(&rs.lock);
+    rs_free(&rs);
     return ret;
+}
+
+int clipline_publish(clipline_context *c, const char *job_path, const clipline_run_options *o, int *merged)
+{
+    CL_CHECK_ARG(c, job_path);
+    clipline_run_options opts;
+    clipline_default_run_options(&opts);
+    if (o) {
+        opts.dest = o->dest;
+        opts.cache_dir = o->cache_dir;
+    }
+    run_state rs;
+    rs_init(&rs, c, &opts);
+    c->detail[0] = '\0';
+    int ret = cl_job_load(c, job_path, &rs.job), n = 0;
+    if (ret >= 0 && (ret = open_destination(&rs)) >= 0 && (ret = n = take_parts(&rs, 1)) >= 0) {
+        if (n == 0) { /* nothing new; manifest.json as it is, written if it was not yet */
+            int64_t bytes;
+            if (cl_storage_stat(rs.st, "manifest.json", &bytes) == AVERROR(ENOENT)) {
+                char *text = cl_manifest_dump(rs.manifest);
+                ret = text ? publish_text(&rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
+                free(text);
+            }
+        }
+        if (ret >= 0)
+            ret = write_review_page(&rs);
+        if (ret >= 0)
+            cl_log(c, CLIPLINE_LOG_INFO, "%s: %d item%s merged into manifest.json; index.html up to date",
+                   rs.st->location, n, n == 1 ? "" : "s");
+    }
+    if (merged)
+        *merged = n > 0 ? n : 0;
+    rs_free(&rs);
+    return ret < 0 ? ret : 0;
 }

@@ -8,6 +8,7 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILED = 1,
     CLI_EXIT_CONFIG = 2,
+    CLI_EXIT_TRANSIENT = 75, /* EX_TEMPFAIL: the destination failed; the same command again may pass */
     CLI_EXIT_INTERRUPTED = 130,
     CLI_CONTINUE = -1,
 };
@@ -21,7 +22,7 @@ typedef struct cli_args {
     const char *pos[CLI_MAX_POSITIONAL];
     int nb_pos;
     /* options (see the table in options.c) */
-    const char *dest, *preset_dir, *lang, *report, *junit, *progress, *cache_dir;
+    const char *dest, *preset_dir, *lang, *report, *junit, *progress, *cache_dir, *shard;
     int threads, force, dry_run, fail_fast, json, verbose, quiet, explain, jobs;
 } cli_args;
 
@@ -45,6 +46,7 @@ int cli_report_error(clipline_context *ctx, int ret);
 /* commands.c */
 int cli_cmd_run(const cli_args *a);
 int cli_cmd_plan(const cli_args *a);
+int cli_cmd_publish(const cli_args *a);
 int cli_cmd_watch(const cli_args *a);
 int cli_cmd_probe(const cli_args *a);
 int cli_cmd_presets(const cli_args *a);

@@ -10,6 +10,33 @@
 
 #include "cli.h"
 
+/* --shard I/N or auto/N. */
+static int parse_shard(clipline_context *ctx, const char *text, clipline_run_options *o)
+{
+    const char *slash = strchr(text, '/');
+    char *end;
+    long n = slash ? strtol(slash + 1, &end, 10) : 0;
+    if (!slash || slash == text || !slash[1] || *end || n < 1 || n > 100000) {
+        fprintf(stderr, "clipline: error: --shard takes I/N or auto/N (N from 1 to 100000), not \"%s\"\n", text);
+        return -1;
+    }
+    o->shard_count = (int)n;
+    if (!strncmp(text, "auto/", 5)) {
+        if (clipline_shard_from_env(ctx, o->shard_count, &o->shard_index) < 0) {
+            fprintf(stderr, "clipline: error: %s\n", clipline_error_detail(ctx));
+            return -1;
+        }
+        return 0;
+    }
+    long i = strtol(text, &end, 10);
+    if (end != slash || i < 0 || i >= n) {
+        fprintf(stderr, "clipline: error: --shard %s: the index must be a whole number from 0 to %ld\n", text, n - 1);
+        return -1;
+    }
+    o->shard_index = (int)i;
+    return 0;
+}
+
 static int run_or_plan(const cli_args *a, int dry_run)
 {
     clipline_context *ctx = NULL;
@@ -27,6 +54,10 @@ static int run_or_plan(const cli_args *a, int dry_run)
     o.cache_dir = a->cache_dir;
     o.report_path = a->report;
     o.junit_path = a->junit;
+    if (a->shard && parse_shard(ctx, a->shard, &o) < 0) {
+        cli_close(&ctx);
+        return CLI_EXIT_CONFIG;
+    }
     clipline_run_summary sum;
     ret = clipline_run(ctx, a->pos[0], &o, &sum);
     if (ret >= 0 || ret == CLIPLINE_ERROR_ITEMS_FAILED) {
@@ -40,6 +71,25 @@ static int run_or_plan(const cli_args *a, int dry_run)
                     sum.outputs_built, sum.outputs_built == 1 ? "" : "s", sum.outputs_skipped);
     }
     int code = cli_report_error(ctx, ret);
+    if (ret == CLIPLINE_ERROR_ITEMS_FAILED && sum.items_failed_transient > 0) {
+        fprintf(stderr, "clipline: %d of the failed items failed on the destination; running the same "
+                        "command again builds what is missing (exit status 75)\n", sum.items_failed_transient);
+        code = CLI_EXIT_TRANSIENT;
+    }
+    cli_close(&ctx);
+    return code;
+}
+
+int cli_cmd_publish(const cli_args *a)
+{
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    clipline_run_options o;
+    clipline_default_run_options(&o);
+    o.dest = a->dest;
+    int merged = 0;
+    int code = cli_report_error(ctx, clipline_publish(ctx, a->pos[0], &o, &merged));
     cli_close(&ctx);
     return code;
 }

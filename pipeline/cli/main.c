@@ -2,7 +2,9 @@
  * main.c: the clipline command-line tool, a thin layer over libclipline.
  * One table of commands and one table of options drive parsing and --help
  * (DESIGN.md habit 12). Exit codes: 0 all outputs good; 1 some items failed;
- * 2 usage or configuration error, nothing was run; 130 interrupted.
+ * 2 usage or configuration error, nothing was run; 75 the destination
+ * failed (storage, network) and nothing else: the same command again may
+ * pass (a cluster engine's retry policy keys on it); 130 interrupted.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +45,8 @@ int cli_exit_code(int ret)
         return CLI_EXIT_INTERRUPTED;
     if (ret == CLIPLINE_ERROR_CONFIG || ret == CLIPLINE_ERROR_LIMIT)
         return CLI_EXIT_CONFIG;
+    if (ret == CLIPLINE_ERROR_STORAGE) /* the batch stopped on the destination */
+        return CLI_EXIT_TRANSIENT;
     return CLI_EXIT_FAILED;
 }
 

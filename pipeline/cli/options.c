@@ -15,6 +15,8 @@ static const cli_command commands[] = {
     { "plan", "JOB.json", "show what a run would build and why; does no work", 1, 1, cli_cmd_plan },
     { "watch", "JOB.json", "run the job, then again whenever a subtitle file (or the job) changes; Ctrl-C ends",
       1, 1, cli_cmd_watch },
+    { "publish", "JOB.json", "merge what the shards of a job published into manifest.json and index.html", 1, 1,
+      cli_cmd_publish },
     { "init", "DIR", "write DIR/job.json for the recordings in DIR (never overwrites)", 1, 1, cli_cmd_init },
     { "probe", "FILE", "describe a recording: container, streams, frame rate, colour, audio", 1, 1,
       cli_cmd_probe },
@@ -38,13 +40,16 @@ typedef struct cli_option {
 
 #define OFF(f) offsetof(cli_args, f)
 static const cli_option options[] = {
-    { "dest", 0, OPT_STRING, OFF(dest), "URL", "run plan watch",
+    { "dest", 0, OPT_STRING, OFF(dest), "URL", "run plan watch publish",
       "destination folder (or null:) instead of the job's \"destination\"" },
     { "force", 0, OPT_FLAG, OFF(force), NULL, "run plan", "rebuild outputs even when up to date" },
     { "dry-run", 0, OPT_FLAG, OFF(dry_run), NULL, "run", "plan only: print what would be built" },
     { "fail-fast", 0, OPT_FLAG, OFF(fail_fast), NULL, "run", "stop at the first failed item" },
     { "jobs", 'j', OPT_INT, OFF(jobs), "N", "run watch",
       "build N items at once, the cores shared out between them (default 1)" },
+    { "shard", 0, OPT_STRING, OFF(shard), "I/N", "run plan",
+      "only shard I (0-based) of N: item k of the job goes to shard k % N; auto/N takes I from "
+      "SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX" },
     { "explain", 0, OPT_FLAG, OFF(explain), NULL, "plan", "also each clip's timeline: in, out, intro, outro, module length, and per language the cues kept and the first and last" },
     { "progress", 0, OPT_STRING, OFF(progress), "MODE", "run plan watch",
       "auto (a live line on a terminal), tty, json (NDJSON events on stdout) or none" },
@@ -91,7 +96,8 @@ static void print_help(FILE *f)
                 o->commands ? " [" : "", o->commands ? o->commands : "", o->commands ? "]" : "");
     }
     fprintf(f, "\nExit status: 0 all outputs good; 1 some items failed, the others were built;\n"
-               "2 usage or configuration error, nothing was run; 130 interrupted.\n");
+               "2 usage or configuration error, nothing was run; 75 the destination failed (storage,\n"
+               "network): the same command again may pass; 130 interrupted.\n");
 }
 
 static void print_version(void)

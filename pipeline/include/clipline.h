@@ -228,12 +228,20 @@ typedef struct clipline_run_options {
     const char *cache_dir; /* where the recordings' content hashes are cached (sources.json);
                               NULL: $CLIPLINE_CACHE_DIR, $XDG_CACHE_HOME/clipline or
                               ~/.cache/clipline */
+    int shard_index, shard_count; /* shard_count > 0: build only shard shard_index (0-based)
+                                     of shard_count: item k of the job (interviews in order,
+                                     their clips in order) belongs to shard k % shard_count.
+                                     A shard writes its items' parts of the manifest instead
+                                     of manifest.json and index.html; clipline_publish()
+                                     merges them. */
 } clipline_run_options;
 
 typedef struct clipline_run_summary {
     int items, items_ok, items_failed;
     int outputs_planned; /* outputs that needed building (built, failed or, in a dry run, not) */
     int outputs_built, outputs_skipped;
+    int items_failed_transient; /* of items_failed: those the destination failed (storage,
+                                   network) after every retry; the same run again may pass */
 } clipline_run_summary;
 
 CLIPLINE_API void clipline_default_run_options(clipline_run_options *o);
@@ -247,6 +255,27 @@ CLIPLINE_API void clipline_default_run_options(clipline_run_options *o);
  */
 CLIPLINE_API int clipline_run(clipline_context *ctx, const char *job_path,
                               const clipline_run_options *o, clipline_run_summary *summary);
+
+/**
+ * The shard index a cluster engine gives the task running this process:
+ * SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN (or minus
+ * CLIPLINE_SHARD_BASE when set), JOB_COMPLETION_INDEX (Kubernetes Indexed
+ * Job) or AWS_BATCH_JOB_ARRAY_INDEX. `count` is the number of shards, always
+ * given (a resubmitted part of an array changes the engine's own count).
+ * CLIPLINE_ERROR_CONFIG naming the variable when none is set or the index is
+ * not in 0..count-1.
+ */
+CLIPLINE_API int clipline_shard_from_env(clipline_context *ctx, int count, int *index);
+
+/**
+ * Merges what shards of the job published (their parts of the manifest)
+ * into the destination's manifest.json, writes index.html and removes the
+ * parts. Uses o->dest and o->cache_dir only. `merged` (may be NULL) gets the
+ * number of items merged. 0, CLIPLINE_ERROR_CONFIG (job), or
+ * CLIPLINE_ERROR_STORAGE (destination).
+ */
+CLIPLINE_API int clipline_publish(clipline_context *ctx, const char *job_path,
+                                  const clipline_run_options *o, int *merged);
 
 /**
  * Watches a job for the translators: runs it, then runs it again each time

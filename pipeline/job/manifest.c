@@ -9,6 +9,8 @@
 
 #define MANIFEST_FORMAT 1
 
+static void prune_preset_texts(json_t *m);
+
 int cl_manifest_parse(clipline_context *c, const char *text, const char *where, json_t **m)
 {
     *m = NULL;
@@ -116,6 +118,62 @@ void cl_manifest_replace_item(json_t *m, const char *interview, const char *clip
         json_object_set_new(copy, "clip", json_string(clip));
         json_array_append_new(outs, copy);
     }
+}
+
+json_t *cl_manifest_item_part(json_t *m, const char *interview, const char *clip)
+{
+    json_t *item = NULL, *o;
+    size_t i;
+    json_array_foreach(json_object_get(m, "items"), i, o)
+        if (same_item(o, interview, clip))
+            item = o;
+    if (!item)
+        return NULL;
+    json_t *part = json_pack("{s:i,s:s,s:[O],s:[],s:O*}", "format", MANIFEST_FORMAT, "generator", "clipline",
+                             "items", item, "outputs", "preset_texts", json_object_get(m, "preset_texts"));
+    if (!part)
+        return NULL;
+    json_t *outs = json_object_get(part, "outputs");
+    json_array_foreach(json_object_get(m, "outputs"), i, o)
+        if (same_item(o, interview, clip))
+            json_array_append(outs, o);
+    if (json_object_get(part, "preset_texts")) { /* a copy: pruning it leaves m's alone */
+        json_object_set_new(part, "preset_texts", json_deep_copy(json_object_get(part, "preset_texts")));
+        prune_preset_texts(part);
+    }
+    return part;
+}
+
+int cl_manifest_merge(clipline_context *c, json_t *m, const json_t *part, const char *where)
+{
+    json_t *items = json_object_get(part, "items"), *outs = json_object_get(part, "outputs"), *it, *o;
+    if (!json_is_array(items) || !json_is_array(outs))
+        return cl_fail(c, CLIPLINE_ERROR_STORAGE, "%s: not a part of a clipline manifest (no \"items\" and \"outputs\")",
+                       where);
+    size_t i, k;
+    int n = 0;
+    json_array_foreach(items, i, it) {
+        const char *iv = json_string_value(json_object_get(it, "interview"));
+        const char *cl = json_string_value(json_object_get(it, "clip"));
+        if (!iv || !cl)
+            return cl_fail(c, CLIPLINE_ERROR_STORAGE, "%s: item %zu has no interview and clip", where, i + 1);
+        json_t *mine = json_array();
+        json_array_foreach(outs, k, o)
+            if (same_item(o, iv, cl))
+                json_array_append(mine, o);
+        json_t *copy = json_deep_copy(it);
+        cl_manifest_replace_item(m, iv, cl, copy, mine);
+        json_decref(copy);
+        json_decref(mine);
+        n++;
+    }
+    json_t *texts = json_object_get(part, "preset_texts");
+    if (json_is_object(texts)) {
+        if (!json_is_object(json_object_get(m, "preset_texts")))
+            json_object_set_new(m, "preset_texts", json_object());
+        json_object_update(json_object_get(m, "preset_texts"), texts);
+    }
+    return n;
 }
 
 /* Keeps only the preset texts some output's inputs still name. */

@@ -26,6 +26,16 @@ json_t *cl_manifest_output(json_t *m, const char *path);
 void cl_manifest_replace_item(json_t *m, const char *interview, const char *clip, json_t *item,
                               json_t *outputs);
 
+/* A shard's part of the manifest for one item (interview/clip): a manifest
+ * with that item, its outputs and the preset texts they name; NULL when
+ * the manifest does not know the item. */
+json_t *cl_manifest_item_part(json_t *m, const char *interview, const char *clip);
+
+/* Merges a part (cl_manifest_item_part, or any manifest): its items and
+ * their outputs replace what `m` says about them. Returns the items merged,
+ * or CLIPLINE_ERROR_STORAGE naming `where` when the part is not a manifest. */
+int cl_manifest_merge(clipline_context *c, json_t *m, const json_t *part, const char *where);
+
 /* Serialises with sorted outputs/items, stable across runs. Caller frees. */
 char *cl_manifest_dump(json_t *m);
 

@@ -102,6 +102,25 @@ static char *file_fetch(cl_storage *st, const char *rel, int *temporary)
     return path;
 }
 
+static int file_remove(cl_storage *st, const char *rel)
+{
+    char *path = cl_path_join(st->location, rel);
+    if (!path)
+        return AVERROR(ENOMEM);
+    int ret = unlink(path) < 0 && errno != ENOENT
+                  ? cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot remove: %s", path, strerror(errno))
+                  : 0;
+    /* and the folders it leaves empty, up to the destination */
+    size_t root = strlen(st->location);
+    for (char *slash; ret >= 0 && (slash = strrchr(path, '/')) && (size_t)(slash - path) > root;) {
+        *slash = '\0';
+        if (rmdir(path) < 0)
+            break;
+    }
+    free(path);
+    return ret;
+}
+
 static void file_close(cl_storage *st)
 {
     if (st->staging)
@@ -117,5 +136,6 @@ const cl_storage_ops cl_storage_file = {
     .read = file_read,
     .stat = file_stat,
     .fetch = file_fetch,
+    .remove = file_remove,
     .close = file_close,
 };

@@ -35,6 +35,11 @@ static int null_stat(cl_storage *st, const char *rel, int64_t *bytes)
     return AVERROR(ENOENT);
 }
 
+static int null_remove(cl_storage *st, const char *rel)
+{
+    return 0;
+}
+
 static void null_close(cl_storage *st)
 {
     cl_storage_remove_private_staging(st);
@@ -48,5 +53,6 @@ const cl_storage_ops cl_storage_null = {
     .publish = null_publish,
     .read = null_read,
     .stat = null_stat,
+    .remove = null_remove,
     .close = null_close,
 };

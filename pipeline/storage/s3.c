@@ -714,6 +714,24 @@ end:
     return ret;
 }
 
+static int s3_remove(cl_storage *st, const char *rel)
+{
+    s3_priv *p = st->priv;
+    char what[1024];
+    s3_resp rs = { 0 };
+    char *key = object_key(p, rel);
+    if (!key)
+        return AVERROR(ENOMEM);
+    snprintf(what, sizeof(what), "removal of s3://%s/%s", p->cfg.bucket, key);
+    s3_req rq = { .method = "DELETE", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256 };
+    int ret = cl_s3_call(st, &rq, &rs, what);
+    if (ret >= 0 && rs.status != 204 && rs.status != 200 && rs.status != 404)
+        ret = cl_s3_status_error(st, &rs, what);
+    cl_s3_buf_free(&rs.body);
+    free(key);
+    return ret;
+}
+
 static int s3_open(cl_storage *st, const char *location)
 {
     s3_priv *p = st->priv;
@@ -758,6 +776,7 @@ const cl_storage_ops cl_storage_s3 = {
     .read = s3_read,
     .stat = s3_stat,
     .fetch = s3_fetch,
+    .remove = s3_remove,
     .close = s3_close,
 };
 

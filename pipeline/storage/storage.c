@@ -106,6 +106,14 @@ int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes)
     return ret;
 }
 
+int cl_storage_remove(cl_storage *st, const char *rel)
+{
+    take_turn(st, 1);
+    int ret = st->ops->remove(st, rel);
+    take_turn(st, 0);
+    return ret;
+}
+
 int cl_storage_can_fetch(const cl_storage *st)
 {
     return st->ops->fetch != NULL;

@@ -32,6 +32,8 @@ typedef struct cl_storage_ops {
      * the caller removes (*temporary 1); NULL with the detail set on failure.
      * Optional: without it, published files cannot be reused. */
     char *(*fetch)(cl_storage *st, const char *rel, int *temporary);
+    /* removes an object (a shard's manifest part once merged); absent is fine */
+    int (*remove)(cl_storage *st, const char *rel);
     void (*close)(cl_storage *st);
 } cl_storage_ops;
 
@@ -51,6 +53,7 @@ void cl_storage_close(cl_storage **st);
 int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type);
 int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
 int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes);
+int cl_storage_remove(cl_storage *st, const char *rel);
 /* Whether the backend can give back what it published (cl_storage_fetch). */
 int cl_storage_can_fetch(const cl_storage *st);
 /* A local file with a published object's bytes (caller frees the path, and

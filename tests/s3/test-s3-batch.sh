@@ -17,7 +17,8 @@ proxy_pid=""
 proxy2_pid=""
 cleanup() {
   [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null || true
-  [ -n "$proxy2_pid" ] && kill "$proxy2_pid" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  [ -n "$proxy2_pid" ] && kill $proxy2_pid 2>/dev/null || true
   "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -117,4 +118,38 @@ node -e '
 data="$CLIPLINE_S3_TEST_DATA/clips/retry"
 manifest="$data/manifest.json._S3rver_object"
 check_landed
-echo "s3 batch: $n output(s) landed intact; the re-run sent no media; a new language re-muxed the MP4 through the bucket; a refused upload was completed by trying the item again"
+
+# a shard of one publishes parts, not manifest.json; publish merges them and deletes the parts
+AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$work/proxy.port") timeout 240 "$clipline" run "$work/job.json" \
+  --dest s3://clips/sharded --shard 0/1 2>"$work/run5.log" || { cat "$work/run5.log" >&2; fail "the shard failed"; }
+data="$CLIPLINE_S3_TEST_DATA/clips/sharded"
+[ -e "$data/manifest.json._S3rver_object" ] && fail "the shard wrote manifest.json"
+[ -s "$data/.clipline-parts/expert-01/part-1.json._S3rver_object" ] || fail "the shard wrote no part in the bucket"
+AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$work/proxy.port") timeout 60 "$clipline" publish "$work/job.json" \
+  --dest s3://clips/sharded 2>"$work/publish.log" || { cat "$work/publish.log" >&2; fail "publish failed"; }
+manifest="$data/manifest.json._S3rver_object"
+check_landed
+grep -q '^DELETE .*/sharded/\.clipline-parts/expert-01/part-1\.json 204' "$work/proxy.log" || fail "publish did not delete the part"
+[ -e "$data/.clipline-parts/expert-01/part-1.json._S3rver_object" ] && fail "the part is still in the bucket"
+
+# a destination that refuses every upload: the item fails on it three times; exit status 75
+printf '1\n00:00:00,200 --> 00:00:01,200\nAlternativen zur Haft.\n' >"$work/subs/de.srt"
+node "$proxy_js" --upstream "$upstream" --keys S3RVER:S3RVER --log "$work/proxy3.log" --fail-puts 100000 \
+  --port-file "$work/proxy3.port" --max-seconds 120 >"$work/proxy3.out" 2>&1 &
+proxy2_pid="$proxy2_pid $!"
+for _ in $(seq 100); do [ -s "$work/proxy3.port" ] && break; sleep 0.1; done
+[ -s "$work/proxy3.port" ] || fail "the third proxy did not start"
+set +e
+AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$work/proxy3.port") CLIPLINE_S3_MAX_ATTEMPTS=1 \
+  timeout 120 "$clipline" run "$work/job.json" --dest s3://clips/retry --report "$work/refused.json" 2>"$work/run6.log"
+code=$?
+set -e
+[ "$code" = 75 ] || { cat "$work/run6.log" >&2; fail "a destination that refuses uploads: exit $code, want 75"; }
+grep -q 'expert-01/part-1: the destination failed; trying the item again in 4 s (attempt 3 of 3)' "$work/run6.log" \
+  || { cat "$work/run6.log" >&2; fail "the item was not tried three times"; }
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const it = r.items[0];
+  if (r.items.length !== 1 || it.status !== "failed" || it.error.class !== "storage") { console.error(JSON.stringify(r.items)); process.exit(1); }' \
+  "$work/refused.json" || fail "the report does not show the item failed with class storage"
+echo "s3 batch: $n output(s) landed intact; the re-run sent no media; a new language re-muxed the MP4 through the bucket; a refused upload was completed by trying the item again; a shard and publish through the bucket; a destination refusing every upload: exit 75"
