@@ -426,6 +426,17 @@ static int open_destination(run_state *rs)
     return ret;
 }
 
+/* The destination's manifest.json, as rs->manifest says now. */
+static int write_manifest(run_state *rs)
+{
+    rs_lock(rs);
+    char *text = cl_manifest_dump(rs->manifest);
+    int ret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
+    rs_unlock(rs);
+    free(text);
+    return ret;
+}
+
 /* What shards published and no publish has merged yet: a shard takes its
  * own items' parts (what an earlier attempt of it built); a whole run, or
  * publish, takes them all into manifest.json and removes them. */
@@ -435,9 +446,7 @@ static int take_parts(run_state *rs, int publish)
     int n = shard_merge_parts(rs, !sharded);
     if (n <= 0 || sharded || (rs->o->dry_run && !publish))
         return n;
-    char *text = cl_manifest_dump(rs->manifest);
-    int ret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
-    free(text);
+    int ret = write_manifest(rs);
     if (ret >= 0)
         ret = shard_remove_parts(rs);
     if (ret >= 0)
@@ -503,11 +512,7 @@ static int run_item(batch *b, const item_ref *it)
         if (wret < 0)
             return wret;
     } else if (!rs->o->dry_run) { /* a consistent manifest after every item */
-        rs_lock(rs);
-        char *text = cl_manifest_dump(rs->manifest);
-        int wret = text ? publish_text(rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
-        rs_unlock(rs);
-        free(text);
+        int wret = write_manifest(rs);
         if (wret < 0)
             return wret;
     }
@@ -724,11 +729,8 @@ int clipline_publish(clipline_context *c, const char *job_path, const clipline_r
     if (ret >= 0 && (ret = open_destination(&rs)) >= 0 && (ret = n = take_parts(&rs, 1)) >= 0) {
         if (n == 0) { /* nothing new; manifest.json as it is, written if it was not yet */
             int64_t bytes;
-            if (cl_storage_stat(rs.st, "manifest.json", &bytes) == AVERROR(ENOENT)) {
-                char *text = cl_manifest_dump(rs.manifest);
-                ret = text ? publish_text(&rs, "manifest.json", text, "application/json") : AVERROR(ENOMEM);
-                free(text);
-            }
+            if (cl_storage_stat(rs.st, "manifest.json", &bytes) == AVERROR(ENOENT))
+                ret = write_manifest(&rs);
         }
         if (ret >= 0)
             ret = write_review_page(&rs);

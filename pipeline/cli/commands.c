@@ -10,6 +10,22 @@
 
 #include "cli.h"
 
+/* The run options given on the command line; those a command does not take
+ * (the option table refuses them) stay unset. */
+static void run_options(const cli_args *a, clipline_run_options *o)
+{
+    clipline_default_run_options(o);
+    o->dest = a->dest;
+    o->force = a->force;
+    o->dry_run = a->dry_run;
+    o->fail_fast = a->fail_fast;
+    o->explain = a->explain;
+    o->jobs = a->jobs;
+    o->cache_dir = a->cache_dir;
+    o->report_path = a->report;
+    o->junit_path = a->junit;
+}
+
 /* --shard I/N or auto/N. */
 static int parse_shard(clipline_context *ctx, const char *text, clipline_run_options *o)
 {
@@ -44,16 +60,8 @@ static int run_or_plan(const cli_args *a, int dry_run)
     if (ret < 0)
         return CLI_EXIT_CONFIG;
     clipline_run_options o;
-    clipline_default_run_options(&o);
-    o.dest = a->dest;
-    o.force = a->force;
-    o.dry_run = dry_run || a->dry_run;
-    o.fail_fast = a->fail_fast;
-    o.explain = a->explain;
-    o.jobs = a->jobs;
-    o.cache_dir = a->cache_dir;
-    o.report_path = a->report;
-    o.junit_path = a->junit;
+    run_options(a, &o);
+    o.dry_run |= dry_run;
     if (a->shard && parse_shard(ctx, a->shard, &o) < 0) {
         cli_close(&ctx);
         return CLI_EXIT_CONFIG;
@@ -86,8 +94,7 @@ int cli_cmd_publish(const cli_args *a)
     if (cli_open(a, &ctx) < 0)
         return CLI_EXIT_CONFIG;
     clipline_run_options o;
-    clipline_default_run_options(&o);
-    o.dest = a->dest;
+    run_options(a, &o);
     int merged = 0;
     int code = cli_report_error(ctx, clipline_publish(ctx, a->pos[0], &o, &merged));
     cli_close(&ctx);
@@ -100,10 +107,7 @@ int cli_cmd_watch(const cli_args *a)
     if (cli_open(a, &ctx) < 0)
         return CLI_EXIT_CONFIG;
     clipline_run_options o;
-    clipline_default_run_options(&o);
-    o.dest = a->dest;
-    o.jobs = a->jobs;
-    o.cache_dir = a->cache_dir;
+    run_options(a, &o);
     int code = cli_report_error(ctx, clipline_watch(ctx, a->pos[0], &o, 2000, 0));
     cli_close(&ctx);
     return code;

@@ -106,7 +106,9 @@ void cl_s3_xml_tag(const char *xml, const char *tag, char *out, size_t outsz)
     out[o] = '\0';
 }
 
-static char *object_key(const s3_priv *p, const char *rel)
+/* The object's key under the prefix (caller frees; NULL without memory),
+ * and in `what` the operation as messages name it: "read of s3://bucket/key". */
+static char *object_key(const s3_priv *p, const char *rel, const char *op, char what[1024])
 {
     while (*rel == '/')
         rel++;
@@ -114,6 +116,8 @@ static char *object_key(const s3_priv *p, const char *rel)
     cl_s3_buf_printf(&b, "%s%s%s", p->cfg.prefix, *p->cfg.prefix ? "/" : "", rel);
     if (b.oom)
         cl_s3_buf_free(&b);
+    if (b.p)
+        snprintf(what, 1024, "%s of s3://%s/%s", op, p->cfg.bucket, b.p);
     return b.p;
 }
 
@@ -577,10 +581,9 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
     char sha[65], what[1024];
     int64_t size = 0;
     int fd = -1, ret;
-    char *key = object_key(p, rel);
+    char *key = object_key(p, rel, "upload", what);
     if (!key)
         return AVERROR(ENOMEM);
-    snprintf(what, sizeof(what), "upload of s3://%s/%s", p->cfg.bucket, key);
     if ((ret = cl_sha256_file(local, sha, &size)) < 0) {
         ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read %s: %s", what, local,
                       clipline_strerror(ret));
@@ -629,10 +632,9 @@ static int s3_read(cl_storage *st, const char *rel, size_t cap, char **buf, size
     *buf = NULL;
     if (len)
         *len = 0;
-    char *key = object_key(p, rel);
+    char *key = object_key(p, rel, "read", what);
     if (!key)
         return AVERROR(ENOMEM);
-    snprintf(what, sizeof(what), "read of s3://%s/%s", p->cfg.bucket, key);
     s3_req rq = { .method = "GET", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256,
                   .body_cap = cap };
     int ret = cl_s3_call(st, &rq, &rs, what);
@@ -665,14 +667,13 @@ static char *s3_fetch(cl_storage *st, const char *rel, int *temporary)
     char what[1024];
     s3_resp rs = { 0 };
     *temporary = 1;
-    char *key = object_key(p, rel), *path = key ? cl_storage_staging_path(st, rel) : NULL;
+    char *key = object_key(p, rel, "download", what), *path = key ? cl_storage_staging_path(st, rel) : NULL;
     int fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1, ret;
     if (fd < 0) {
         ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: cannot make a local copy of %s: %s", rel,
                       path ? strerror(errno) : "out of memory");
         goto end;
     }
-    snprintf(what, sizeof(what), "download of s3://%s/%s", p->cfg.bucket, key);
     s3_req rq = { .method = "GET", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256, .download = 1, .out_fd = fd };
     if ((ret = cl_s3_call(st, &rq, &rs, what)) >= 0 && rs.status != 200)
         ret = rs.status == 404 ? cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s: not found", what)
@@ -695,10 +696,9 @@ static int s3_stat(cl_storage *st, const char *rel, int64_t *bytes)
     s3_priv *p = st->priv;
     char what[1024];
     s3_resp rs = { 0 };
-    char *key = object_key(p, rel);
+    char *key = object_key(p, rel, "stat", what);
     if (!key)
         return AVERROR(ENOMEM);
-    snprintf(what, sizeof(what), "stat of s3://%s/%s", p->cfg.bucket, key);
     int ret = head_object(st, key, &rs, what);
     if (ret < 0)
         goto end;
@@ -719,10 +719,9 @@ static int s3_remove(cl_storage *st, const char *rel)
     s3_priv *p = st->priv;
     char what[1024];
     s3_resp rs = { 0 };
-    char *key = object_key(p, rel);
+    char *key = object_key(p, rel, "removal", what);
     if (!key)
         return AVERROR(ENOMEM);
-    snprintf(what, sizeof(what), "removal of s3://%s/%s", p->cfg.bucket, key);
     s3_req rq = { .method = "DELETE", .key = key, .fd = -1, .payload_hash = EMPTY_SHA256 };
     int ret = cl_s3_call(st, &rq, &rs, what);
     if (ret >= 0 && rs.status != 204 && rs.status != 200 && rs.status != 404)

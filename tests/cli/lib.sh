@@ -47,3 +47,26 @@ burn_agrees() {
   rm -rf "$tmp"
   return $rc
 }
+
+# presets_with_ladder DIR REPO RUNG...: the project's presets copied into DIR,
+# with the HLS ladder made of the given rungs only (a short ladder keeps a test
+# quick); fails when the ladder could not be set.
+presets_with_ladder() {
+  local dir=$1 repo=$2 rungs; shift 2
+  rungs=$(printf '"%s", ' "$@")
+  rungs="[${rungs%, }]"
+  mkdir -p "$dir" && cp "$repo"/presets/*.json "$dir"/
+  sed -i "s/\"rungs\": *\[[^]]*\]/\"rungs\": $rungs/" "$dir/hls.json"
+  grep -qF "\"rungs\": $rungs" "$dir/hls.json" || { echo "cannot set the ladder's rungs to $rungs" >&2; return 1; }
+}
+
+# same_tree A B: B holds exactly A's files (hidden ones too), each byte for
+# byte; prints the first difference and fails otherwise.
+same_tree() {
+  local f
+  diff <(cd "$1" && find . -type f | sort) <(cd "$2" && find . -type f | sort) >&2 \
+    || { echo "$2: not the files of $1" >&2; return 1; }
+  while IFS= read -r f; do
+    cmp -s "$1/$f" "$2/$f" || { diff "$1/$f" "$2/$f" 2>/dev/null | head -20 >&2; echo "$2: $f differs from $1's" >&2; return 1; }
+  done < <(cd "$1" && find . -type f | sort)
+}

@@ -18,11 +18,10 @@ clipline=$1 fixtures=$2 repo=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-rebuilds-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail() { echo "rebuilds: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 cd "$work"
-cp -r "$repo/presets" presets
 # a two-rung HLS ladder of the job's own presets
-sed -i 's/"rungs": *\[[^]]*\]/"rungs": ["web-480p", "web-360p"]/' presets/hls.json
-grep -q '"rungs": \["web-480p", "web-360p"\]' presets/hls.json || fail "cannot set the ladder's rungs"
+presets_with_ladder presets "$repo" web-480p web-360p || fail "cannot set the ladder's rungs"
 export CLIPLINE_PRESETS=$work/presets CLIPLINE_CACHE_DIR=$work/cache
 cp "$fixtures/cam.mov" cam.mov
 mkdir subs

@@ -17,6 +17,7 @@ clipline=$1 fixtures=$2 repo=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-shards-XXXXXX")
 trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "shards: FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 cd "$work"
 export CLIPLINE_CACHE_DIR=$work/cache
 cp "$fixtures/cam.mov" cam.mov
@@ -30,8 +31,7 @@ json.dump({"destination": "out", "presets": ["web-360p", "hls"],
           open("job.json", "w"), indent=1)
 PY
 # a one-rung ladder keeps the test short
-mkdir presets && cp "$repo"/presets/*.json presets/
-sed -i 's/"rungs": *\[[^]]*\]/"rungs": ["web-360p"]/' presets/hls.json
+presets_with_ladder presets "$repo" web-360p || fail "cannot set the ladder's rungs"
 export CLIPLINE_PRESETS=$work/presets
 
 # items a shard plans: "build cam/c3/..." lines, one name per item
@@ -97,13 +97,7 @@ grep -q "7 items merged into manifest.json" publish.log || { cat publish.log; fa
 [ ! -e sharded/.clipline-parts ] || fail "publish left the parts"
 
 # the same destination as one whole run: files, manifest and review page
-diff <(cd whole && find . -type f | sort) <(cd sharded && find . -type f | sort) > files.diff \
-  || { cat files.diff; fail "the sharded destination's files differ from a whole run's"; }
-for f in $(cd whole && find . -type f ! -name manifest.json ! -name index.html | sort); do
-  cmp -s "whole/$f" "sharded/$f" || fail "$f differs from the whole run's"
-done
-cmp -s whole/manifest.json sharded/manifest.json || { diff whole/manifest.json sharded/manifest.json | head -20; fail "manifest.json differs"; }
-cmp -s whole/index.html sharded/index.html || fail "index.html differs"
+same_tree whole sharded || fail "the sharded destination is not the whole run's"
 echo "shards: 3 shards (one killed and resubmitted) + publish = one whole run, byte for byte ($(cd whole && find . -type f | wc -l) files)"
 
 # nothing to do afterwards, sharded or whole

@@ -21,8 +21,8 @@ cd "$work"
 PATH=$PATH:/usr/sbin
 eval "$(timeout 60 "$repo/scripts/slurm-cluster" start "$work/cluster")" || fail "the cluster did not start"
 
-mkdir presets && cp "$repo"/presets/*.json presets/
-sed -i 's/"rungs": *\[[^]]*\]/"rungs": ["web-360p"]/' presets/hls.json
+. "$repo/tests/cli/lib.sh"
+presets_with_ladder presets "$repo" web-360p || fail "cannot set the ladder's rungs"
 export CLIPLINE_PRESETS=$work/presets CLIPLINE_CACHE_DIR=$work/cache
 cp "$fixtures/cam.mov" cam.mov
 mkdir subs
@@ -47,14 +47,6 @@ wait_jobs() {
   done
   fail "jobs $ids did not end within $t s: $(squeue -h -j "$ids")"
 }
-same_as_whole() { # DEST
-  diff <(cd whole && find . -type f | sort) <(cd "$1" && find . -type f | sort) > "files-$1.diff" \
-    || { cat "files-$1.diff"; fail "$1: not the files of a whole run"; }
-  local f
-  for f in $(cd whole && find . -type f | sort); do
-    cmp -s "whole/$f" "$1/$f" || fail "$1: $f differs from the whole run's"
-  done
-}
 submit() { "$repo/scripts/slurm-submit" job.json 3 --clipline "$clipline" "$@" 2> submit.log | sed -n 's/^array=\([0-9]*\) publish=\([0-9]*\)$/\1 \2/p'; }
 
 t0=$(date +%s)
@@ -65,7 +57,7 @@ for i in 0 1 2; do
   grep -q "^clipline: shard $i of 3: 4 of the job's 12 items" "slurm-logs/clipline-job-${array}_$i.log" || fail "task $i did not run shard $i"
 done
 grep -q '12 items merged into manifest.json' "slurm-logs/clipline-job-publish-$publish.log" || fail "publish did not merge the 12 items"
-same_as_whole arrayed
+same_tree whole arrayed || fail "the array's destination is not the whole run's"
 echo "slurm: 3-task array + publish = one whole run, byte for byte ($(cd whole && find . -type f | wc -l) files, $(( $(date +%s) - t0 )) s)"
 
 # task 1 killed after its first item (c1), then resubmitted alone
@@ -89,5 +81,5 @@ grep -E '^clipline: build' "$log" | grep -v -E 'build cam/c(1|4|7|10)/' && fail 
 find killed -type f ! -path '*/.clipline-*' -printf '%p %T@\n' | sort | grep -v -E '^killed/cam/c(1|4|7|10)/' \
   | grep -v -E '^killed/(manifest.json|index.html) ' > others-after.txt
 diff others-before.txt others-after.txt > others.diff || { cat others.diff; fail "the other tasks' outputs were touched"; }
-same_as_whole killed
+same_tree whole killed || fail "the resubmitted array's destination is not the whole run's"
 echo "slurm: ok (a killed task resubmitted alone built $(grep -c '^clipline: build' "$log") outputs of its own; the others' $(wc -l < others-after.txt) files untouched)"
