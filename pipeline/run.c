@@ -414,6 +414,11 @@ static int open_destination(run_state *rs)
     free(fallback);
     if (ret < 0)
         return ret;
+    char *cache = cl_cache_dir(rs->o->cache_dir); /* upload journals, for resuming */
+    ret = cl_storage_set_state_dir(rs->st, cache);
+    free(cache);
+    if (ret < 0)
+        return ret;
     char *text = NULL;
     ret = cl_storage_read(rs->st, "manifest.json", CL_MANIFEST_CAP, &text, NULL);
     if (ret < 0 && ret != AVERROR(ENOENT)) {

@@ -244,6 +244,14 @@ int clsub_decode(const void *bytes, size_t len, const char *lang, const char *en
                 enc, clsub_charset_path_name(t->path), bad + bom_len);
     else if (r == CLSUB_ERR_TOOBIG)
         set_err(err, errlen, "decoded text exceeds the size limit");
+    /* iconv lets some sequences through (its UTF-8 reader takes code points
+     * beyond U+10FFFF): what leaves here is strict UTF-8 or an error */
+    if (r == 0 && !clsub_utf8_valid(t->utf8, t->len, &bad)) {
+        set_err(err, errlen, "the bytes are not valid %s (%s): they decode to a character that is "
+                "not Unicode (beyond U+10FFFF or a surrogate) at line %d",
+                enc, clsub_charset_path_name(t->path), line_of(t->utf8, bad));
+        r = CLSUB_ERR_CHARSET;
+    }
     if (r == 0 && t->len >= 3 && memcmp(t->utf8, "\xEF\xBB\xBF", 3) == 0) {
         memmove(t->utf8, t->utf8 + 3, t->len - 2);
         t->len -= 3;

@@ -6,6 +6,11 @@
 
 #include <stdarg.h>
 
+/* The largest hour a cue time may have, in every format we read: a time
+ * beyond it is not a time (and what one parser reads, every writer's
+ * output must read back the same). */
+#define CLSUB_MAX_HOURS 999999
+
 /* A growable byte buffer (always NUL-terminated when data != NULL). */
 typedef struct clsub_buf {
     char *data;

@@ -65,7 +65,7 @@ static int srt_time(const char *s, size_t n, size_t *pos, int64_t *ms, int *shor
     } else {
         return -1;
     }
-    if (b > 59 || c > 59)
+    if (b > 59 || c > 59 || a > CLSUB_MAX_HOURS)
         return -1;
     *ms = ((a * 60 + b) * 60 + c) * 1000 + f;
     return 0;

@@ -80,7 +80,7 @@ static int vtt_timestamp(const char *s, size_t n, size_t *pos, int64_t *ms)
     (*pos)++;
     if (*pos >= n || !is_digit(s[*pos]) || digits(s, n, pos, &v4) != 3)
         return -1;
-    if (v2 > 59 || v3 > 59 || v1 > 1000000)
+    if (v2 > 59 || v3 > 59 || v1 > CLSUB_MAX_HOURS)
         return -1;
     *ms = ((v1 * 60 + v2) * 60 + v3) * 1000 + v4;
     return 0;

@@ -32,7 +32,7 @@ struct cl_identities {
     pthread_cond_t hashed;
 };
 
-static char *cache_dir(const char *dir)
+char *cl_cache_dir(const char *dir)
 {
     const char *env;
     if (dir && *dir)
@@ -75,7 +75,7 @@ cl_identities *cl_identities_open(clipline_context *c, const char *dir)
     if (!ids)
         return NULL;
     ids->c = c;
-    char *d = cache_dir(dir);
+    char *d = cl_cache_dir(dir);
     if (d)
         ids->file = cl_path_join(d, "sources.json");
     free(d);

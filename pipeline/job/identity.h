@@ -15,6 +15,10 @@
 
 typedef struct cl_identities cl_identities;
 
+/* The cache folder (malloc'ed): `dir`, or $CLIPLINE_CACHE_DIR,
+ * $XDG_CACHE_HOME/clipline, ~/.cache/clipline; NULL when none can be named. */
+char *cl_cache_dir(const char *dir);
+
 /* The cache folder: `dir`, or $CLIPLINE_CACHE_DIR, $XDG_CACHE_HOME/clipline,
  * ~/.cache/clipline. The cache is read here; when there is none (or it
  * cannot be read) hashes are computed and kept for the run only. Threads

@@ -74,38 +74,6 @@ void cl_s3_scrub_detail(cl_storage *st)
     }
 }
 
-void cl_s3_xml_tag(const char *xml, const char *tag, char *out, size_t outsz)
-{
-    out[0] = '\0';
-    if (!xml)
-        return;
-    char open[64], close[64];
-    snprintf(open, sizeof(open), "<%s>", tag);
-    snprintf(close, sizeof(close), "</%s>", tag);
-    const char *a = strstr(xml, open), *b;
-    if (!a || !(b = strstr(a += strlen(open), close)))
-        return;
-    static const struct { const char *ent; char ch; } ents[] = {
-        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' },
-    };
-    size_t o = 0;
-    while (a < b && o + 1 < outsz) {
-        int done = 0;
-        for (size_t i = 0; i < sizeof(ents) / sizeof(*ents) && *a == '&'; i++) {
-            size_t l = strlen(ents[i].ent);
-            if ((size_t)(b - a) >= l && !strncmp(a, ents[i].ent, l)) {
-                out[o++] = ents[i].ch;
-                a += l;
-                done = 1;
-                break;
-            }
-        }
-        if (!done)
-            out[o++] = (unsigned char)*a < 0x20 ? ' ' : *a, a++;
-    }
-    out[o] = '\0';
-}
-
 /* The object's key under the prefix (caller frees; NULL without memory),
  * and in `what` the operation as messages name it: "read of s3://bucket/key". */
 static char *object_key(const s3_priv *p, const char *rel, const char *op, char what[1024])
@@ -609,7 +577,7 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
                      { "cache-control", cl_s3_cache_control(rel, ct) },
                      { "x-amz-meta-sha256", sha } };
     if (size > p->cfg.multipart_threshold)
-        ret = cl_s3_put_multipart(st, key, fd, size, h, 3, what);
+        ret = cl_s3_put_multipart(st, key, fd, size, sha, h, 3, what);
     else
         ret = put_single(st, key, fd, size, sha, h, 3, what);
     if (ret >= 0) {

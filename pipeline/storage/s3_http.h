@@ -72,10 +72,9 @@ int cl_s3_status_error(cl_storage *st, const s3_resp *rs, const char *what);
 int cl_s3_transport_error(cl_storage *st, CURLcode cc, const char *errbuf, int attempts,
                           const char *what);
 void cl_s3_scrub_detail(cl_storage *st);
-void cl_s3_xml_tag(const char *xml, const char *tag, char *out, size_t outsz);
 
 /* Multipart upload of a file, parts sent in parallel (s3_multipart.c). */
-int cl_s3_put_multipart(cl_storage *st, const char *key, int fd, int64_t size,
+int cl_s3_put_multipart(cl_storage *st, const char *key, int fd, int64_t size, const char *sha,
                         const cl_s3_kv *h, int nh, const char *what);
 
 #endif

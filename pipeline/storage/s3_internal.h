@@ -102,12 +102,41 @@ void cl_s3_config_clear(cl_s3_config *cfg);
  * format); malloc'ed, or NULL. */
 char *cl_s3_ini_get(const char *text, const char *section, const char *key);
 
+/* ---- S3's XML responses (s3_xml.c) ---- */
+/* The text of the first <tag>...</tag> of a NUL-terminated document, entities
+ * decoded and control characters made spaces, cut to outsz; "" if absent. */
+void cl_s3_xml_tag(const char *xml, const char *tag, char *out, size_t outsz);
+
+#define CL_S3_MAX_PARTS 10000
+
+typedef struct cl_s3_listed_part {
+    int number;      /* 1..10000 */
+    int64_t size;
+    char etag[80];   /* as the server wrote it, quotes included */
+} cl_s3_listed_part;
+
+typedef struct cl_s3_part_list {
+    cl_s3_listed_part *parts;
+    int n, cap;
+    int truncated;   /* IsTruncated: ask again from next_marker */
+    int next_marker; /* NextPartNumberMarker */
+} cl_s3_part_list;
+
+/* Appends the parts of one ListParts page (`len` bytes, not necessarily
+ * NUL-terminated) to `out`, and sets its truncated/next_marker. Returns 0,
+ * -1 when the page is not a ListPartsResult or a part is malformed (a part
+ * number outside 1..10000, no ETag, a size that is not a number, more than
+ * 10000 parts), -2 without memory. */
+int cl_s3_parse_list_parts(const char *xml, size_t len, cl_s3_part_list *out);
+void cl_s3_part_list_free(cl_s3_part_list *l);
+
 /* ---- backend internals visible to tests ---- */
 typedef struct cl_s3_stats {
     int64_t head, get, put, post, del; /* requests sent, retries included */
     int64_t retries;
     int64_t skipped;    /* publishes skipped because the object was already there */
     int64_t parts;      /* multipart parts uploaded */
+    int64_t parts_kept; /* parts of an interrupted upload found on the server and not sent again */
     int64_t bytes_sent; /* request body bytes */
 } cl_s3_stats;
 

@@ -69,6 +69,7 @@ void cl_storage_close(cl_storage **st)
     free((*st)->priv);
     free((*st)->location);
     free((*st)->staging);
+    free((*st)->state_dir);
     pthread_mutex_destroy(&(*st)->lock);
     free(*st);
     *st = NULL;
@@ -163,4 +164,11 @@ void cl_storage_remove_private_staging(cl_storage *st)
 {
     if (st->staging)
         cl_remove_tree(st->staging);
+}
+
+int cl_storage_set_state_dir(cl_storage *st, const char *dir)
+{
+    free(st->state_dir);
+    st->state_dir = dir && *dir ? strdup(dir) : NULL;
+    return !dir || !*dir || st->state_dir ? 0 : AVERROR(ENOMEM);
 }

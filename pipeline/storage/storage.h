@@ -42,6 +42,8 @@ struct cl_storage {
     clipline_context *c;
     char *location;    /* folder, or URL */
     char *staging;     /* local folder for files being written */
+    char *state_dir;   /* where a backend keeps what must outlive a run (upload
+                          journals); NULL: nothing is kept */
     void *priv;
     pthread_mutex_t lock; /* one call at a time, for a backend that is not thread_safe */
 };
@@ -65,6 +67,9 @@ char *cl_storage_fetch(cl_storage *st, const char *rel, int *temporary);
  * output left in it. */
 int cl_storage_private_staging(cl_storage *st, const char *tag);
 void cl_storage_remove_private_staging(cl_storage *st);
+
+/* The folder where the backend may keep state across runs (the cache folder). */
+int cl_storage_set_state_dir(cl_storage *st, const char *dir);
 
 /* A new unique staging path for an output that will be published as `rel`. */
 char *cl_storage_staging_path(cl_storage *st, const char *rel);

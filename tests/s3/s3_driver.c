@@ -5,15 +5,18 @@
  *                                       back and compare, publish it again (must be
  *                                       skipped by the HEAD sha256 check), check that
  *                                       a missing object gives ENOENT to read and stat
- *   s3_driver publish DEST FILE REL     publish a copy of FILE once
+ *   s3_driver publish DEST FILE REL     publish a copy of FILE once (with CLIPLINE_CACHE_DIR
+ *                                       set, its upload journal is kept there: a publish
+ *                                       killed midway is resumed by the next)
  *   s3_driver denied DEST FILE REL      publishing must fail; the error must be clear and
  *                                       carry no secret (AWS_SECRET_ACCESS_KEY's value)
  *
- * Each prints "stats head=N get=N put=N post=N delete=N retries=N skipped=N parts=N"
+ * Each prints "stats head=N get=N put=N post=N delete=N retries=N skipped=N parts=N kept=N"
  * for the script to check request counts. Exit 0 when every check held.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +69,9 @@ static void print_stats(cl_storage *st)
     if (cl_s3_get_stats(st, &s) < 0)
         return;
     printf("stats head=%" PRId64 " get=%" PRId64 " put=%" PRId64 " post=%" PRId64
-           " delete=%" PRId64 " retries=%" PRId64 " skipped=%" PRId64 " parts=%" PRId64 "\n",
-           s.head, s.get, s.put, s.post, s.del, s.retries, s.skipped, s.parts);
+           " delete=%" PRId64 " retries=%" PRId64 " skipped=%" PRId64 " parts=%" PRId64
+           " kept=%" PRId64 "\n",
+           s.head, s.get, s.put, s.post, s.del, s.retries, s.skipped, s.parts, s.parts_kept);
 }
 
 static int publish_copy(clipline_context *c, cl_storage *st, const char *file, const char *rel)
@@ -147,6 +151,15 @@ end:
     return ret;
 }
 
+static clipline_context *interruptible;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (interruptible)
+        clipline_interrupt(interruptible); /* as the CLI does on Ctrl-C */
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -162,8 +175,14 @@ int main(int argc, char **argv)
     int ret = 0;
     if (clipline_open(&c, &s) < 0)
         return 1;
+    interruptible = c;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     if (cl_storage_open(c, argv[2], &st) < 0)
         FAIL("open %s: %s", argv[2], clipline_error_detail(c));
+    /* upload journals (resume) where the CLI keeps them: the cache folder */
+    if (getenv("CLIPLINE_CACHE_DIR") && cl_storage_set_state_dir(st, getenv("CLIPLINE_CACHE_DIR")) < 0)
+        FAIL("out of memory");
     if (!strcmp(argv[1], "roundtrip"))
         ret = roundtrip(c, st, argv[3], argv[4]);
     else if (!strcmp(argv[1], "publish"))

@@ -10,10 +10,14 @@
 //
 //   node sigv4-proxy.js --upstream http://127.0.0.1:PORT [--keys AK:SECRET[,AK2:S2]]
 //        [--log FILE] [--port-file FILE] [--fail-first N] [--drop-first N] [--fail-parts N] [--fail-puts N]
-//        [--skew SECONDS] [--max-seconds S]
+//        [--skew SECONDS] [--max-seconds S] [--stall-first N] [--stall-seconds S] [--delay-parts MS]
 // --fail-first: 503 SlowDown for the first N requests; --drop-first: close the
 // connection without an answer; --fail-parts: 500 for the first N UploadPart requests;
-// --fail-puts: 503 SlowDown for the first N PUT requests of whole objects.
+// --fail-puts: 503 SlowDown for the first N PUT requests of whole objects;
+// --stall-first: the first N requests get no answer at all (the connection stays
+// open and silent) until the client gives up, or S seconds (default 30) have passed;
+// --delay-parts: each UploadPart is answered MS milliseconds late (so that a test can
+// stop a client in the middle of a multipart upload).
 //
 // Listens on 127.0.0.1 with a free port, printed as "sigv4-proxy listening on
 // 127.0.0.1:PORT". No dependencies beyond Node's standard library.
@@ -42,6 +46,9 @@ let dropFirst = parseInt(args['drop-first'] || '0', 10);
 let failParts = parseInt(args['fail-parts'] || '0', 10);
 let failPuts = parseInt(args['fail-puts'] || '0', 10);
 const skew = parseInt(args.skew || '0', 10);
+let stallFirst = parseInt(args['stall-first'] || '0', 10);
+const stallMs = parseInt(args['stall-seconds'] || '30', 10) * 1000;
+const delayParts = parseInt(args['delay-parts'] || '0', 10);
 const BODY_CAP = 256 * 1024 * 1024;
 
 function log(line) {
@@ -163,6 +170,16 @@ const server = http.createServer((req, res) => {
       req.socket.destroy();
       return;
     }
+    if (stallFirst > 0) {
+      stallFirst--;
+      const t0 = Date.now();
+      const end = setTimeout(() => req.socket.destroy(), stallMs);
+      req.socket.on('close', () => {
+        clearTimeout(end);
+        log(`${req.method} ${req.url} stalled ${Date.now() - t0} ms`);
+      });
+      return;
+    }
     if (failFirst > 0) {
       failFirst--;
       log(`${req.method} ${req.url} 503`);
@@ -187,7 +204,8 @@ const server = http.createServer((req, res) => {
       s3Error(res, bad[0], bad[1], bad[2]);
       return;
     }
-    forward(req, res, body);
+    if (delayParts > 0 && /[?&]partNumber=/.test(req.url)) setTimeout(() => forward(req, res, body), delayParts);
+    else forward(req, res, body);
   });
 });
 server.keepAliveTimeout = 10000;
