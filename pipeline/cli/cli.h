@@ -47,6 +47,7 @@ int cli_report_error(clipline_context *ctx, int ret);
 int cli_cmd_run(const cli_args *a);
 int cli_cmd_plan(const cli_args *a);
 int cli_cmd_publish(const cli_args *a);
+int cli_cmd_upload(const cli_args *a);
 int cli_cmd_watch(const cli_args *a);
 int cli_cmd_probe(const cli_args *a);
 int cli_cmd_presets(const cli_args *a);

@@ -101,6 +101,26 @@ int cli_cmd_publish(const cli_args *a)
     return code;
 }
 
+int cli_cmd_upload(const cli_args *a)
+{
+    clipline_context *ctx = NULL;
+    if (cli_open(a, &ctx) < 0)
+        return CLI_EXIT_CONFIG;
+    clipline_upload_options o;
+    clipline_default_upload_options(&o);
+    o.dest = a->pos[1];
+    o.cache_dir = a->cache_dir;
+    if (a->jobs > 0)
+        o.jobs = a->jobs;
+    clipline_upload_summary sum;
+    int ret = clipline_upload(ctx, a->pos[0], &o, &sum);
+    int code = cli_report_error(ctx, ret);
+    if (ret == CLIPLINE_ERROR_STORAGE)
+        code = CLI_EXIT_TRANSIENT; /* only the destination failed: the same command again may pass */
+    cli_close(&ctx);
+    return code;
+}
+
 int cli_cmd_watch(const cli_args *a)
 {
     clipline_context *ctx = NULL;

@@ -277,6 +277,39 @@ CLIPLINE_API int clipline_shard_from_env(clipline_context *ctx, int count, int *
 CLIPLINE_API int clipline_publish(clipline_context *ctx, const char *job_path,
                                   const clipline_run_options *o, int *merged);
 
+typedef struct clipline_upload_options {
+    const char *dest;      /* where to: s3://bucket/prefix, a folder, null: */
+    int jobs;              /* files sent at once (1..16; default 4) */
+    const char *cache_dir; /* upload journals, for resuming (see clipline_run_options) */
+} clipline_upload_options;
+
+typedef struct clipline_upload_summary {
+    int files;     /* found in the folder */
+    int sent;      /* now at the destination (sent, or already there) */
+    int skipped;   /* of sent: already there with the same sha256 */
+    int failed;
+    int held;      /* not sent because an earlier file of their clip failed */
+    int64_t bytes; /* of the files now at the destination */
+} clipline_upload_summary;
+
+CLIPLINE_API void clipline_default_upload_options(clipline_upload_options *o);
+
+/**
+ * Sends a folder a run wrote (its outputs, manifests, review page) to
+ * o->dest in publish order: media, segments, posters and sidecars; media
+ * playlists; master playlists; each clip's manifest.json; the destination's
+ * manifest.json and index.html. A clip whose file failed gets none of its
+ * later files, and the destination's manifest is sent only when every file
+ * went. Skips what is there with the same sha256 and resumes interrupted
+ * multipart uploads; a file whose bytes differ from the sha256 that the
+ * folder's manifest.json records is an error. Hidden names (.clipline-*)
+ * and what symbolic links point to are not sent. 0, CLIPLINE_ERROR_CONFIG
+ * (folder, destination), CLIPLINE_ERROR_STORAGE (some files failed) or
+ * CLIPLINE_ERROR_INTERRUPTED. `summary` may be NULL.
+ */
+CLIPLINE_API int clipline_upload(clipline_context *ctx, const char *folder,
+                                 const clipline_upload_options *o, clipline_upload_summary *summary);
+
 /**
  * Watches a job for the translators: runs it, then runs it again each time
  * the job file or a file in its interviews' subtitle folders appears,

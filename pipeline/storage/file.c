@@ -41,16 +41,58 @@ static int fsync_path(const char *path)
     return ret;
 }
 
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
+    char *buf = malloc(1 << 20);
+    if (in < 0 || !buf || (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+        ret = !buf ? AVERROR(ENOMEM) : AVERROR(errno);
+    while (ret >= 0) {
+        ssize_t n = read(in, buf, 1 << 20), w = 0;
+        if (n < 0)
+            ret = AVERROR(errno);
+        if (n <= 0)
+            break;
+        while (ret >= 0 && w < n) {
+            ssize_t k = write(out, buf + w, (size_t)(n - w));
+            if (k < 0)
+                ret = AVERROR(errno);
+            else
+                w += k;
+        }
+    }
+    if (out >= 0 && close(out) < 0 && ret >= 0)
+        ret = AVERROR(errno);
+    if (in >= 0)
+        close(in);
+    if (ret < 0 && out >= 0)
+        unlink(to);
+    free(buf);
+    return ret;
+}
+
 static int file_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
 {
     int ret = 0;
+    char *copy = NULL;
     char *final = cl_path_join(st->location, rel);
     char *dir = final ? cl_path_dir(final) : NULL;
     if (!final || !dir) {
         ret = AVERROR(ENOMEM);
         goto end;
     }
-    if ((ret = cl_mkdirs(dir, 0755)) < 0 || (ret = fsync_path(local)) < 0)
+    if ((ret = cl_mkdirs(dir, 0755)) < 0)
+        goto fail;
+    if (st->keep_local) { /* a copy in staging first, then the same rename */
+        if (!(copy = cl_storage_staging_path(st, rel))) {
+            ret = AVERROR(ENOMEM);
+            goto end;
+        }
+        if ((ret = copy_file(local, copy)) < 0)
+            goto fail;
+        local = copy;
+    }
+    if ((ret = fsync_path(local)) < 0)
         goto fail;
     if (rename(local, final) < 0) {
         ret = AVERROR(errno);
@@ -59,9 +101,12 @@ static int file_publish(cl_storage *st, const char *local, const char *rel, cons
     fsync_path(dir);
     goto end;
 fail:
+    if (copy)
+        unlink(copy);
     ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot publish: %s", final,
                   strerror(AVUNERROR(ret)));
 end:
+    free(copy);
     free(final);
     free(dir);
     return ret;

@@ -21,7 +21,7 @@ static int null_open(cl_storage *st, const char *location)
 
 static int null_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
 {
-    return unlink(local) < 0 ? AVERROR(errno) : 0;
+    return !st->keep_local && unlink(local) < 0 ? AVERROR(errno) : 0;
 }
 
 static int null_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len)

@@ -563,7 +563,8 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
         p->stats.skipped++;
         cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3://%s/%s: already there with the same sha256, not sent",
                p->cfg.bucket, key);
-        unlink(local);
+        if (!st->keep_local)
+            unlink(local);
         ret = 0;
         goto end;
     }
@@ -583,7 +584,8 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
     if (ret >= 0) {
         cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3://%s/%s: uploaded %lld bytes", p->cfg.bucket, key,
                (long long)size);
-        unlink(local);
+        if (!st->keep_local)
+            unlink(local);
     }
 end:
     if (fd >= 0)

@@ -21,7 +21,8 @@ typedef struct cl_storage_ops {
     int thread_safe;    /* its calls may run at once from several threads; else storage.c takes turns */
     size_t priv_size;
     int (*open)(cl_storage *st, const char *location);
-    /* moves or copies the finished local file to `rel` (relative path) */
+    /* moves the finished local file to `rel` (relative path), or copies it
+     * when keep_local is set */
     int (*publish)(cl_storage *st, const char *local, const char *rel, const char *content_type);
     /* reads a small object (manifests); AVERROR(ENOENT) when absent */
     int (*read)(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
@@ -44,6 +45,8 @@ struct cl_storage {
     char *staging;     /* local folder for files being written */
     char *state_dir;   /* where a backend keeps what must outlive a run (upload
                           journals); NULL: nothing is kept */
+    int keep_local;    /* publish leaves the local file where it is (clipline
+                          upload sends a folder it must not empty) */
     void *priv;
     pthread_mutex_t lock; /* one call at a time, for a backend that is not thread_safe */
 };

@@ -11,13 +11,15 @@
 //   node sigv4-proxy.js --upstream http://127.0.0.1:PORT [--keys AK:SECRET[,AK2:S2]]
 //        [--log FILE] [--port-file FILE] [--fail-first N] [--drop-first N] [--fail-parts N] [--fail-puts N]
 //        [--skew SECONDS] [--max-seconds S] [--stall-first N] [--stall-seconds S] [--delay-parts MS]
+//        [--fail-key TEXT]
 // --fail-first: 503 SlowDown for the first N requests; --drop-first: close the
 // connection without an answer; --fail-parts: 500 for the first N UploadPart requests;
 // --fail-puts: 503 SlowDown for the first N PUT requests of whole objects;
 // --stall-first: the first N requests get no answer at all (the connection stays
 // open and silent) until the client gives up, or S seconds (default 30) have passed;
 // --delay-parts: each UploadPart is answered MS milliseconds late (so that a test can
-// stop a client in the middle of a multipart upload).
+// stop a client in the middle of a multipart upload); --fail-key TEXT: 500 for every
+// PUT (parts included) whose path contains TEXT, and only those.
 //
 // Listens on 127.0.0.1 with a free port, printed as "sigv4-proxy listening on
 // 127.0.0.1:PORT". No dependencies beyond Node's standard library.
@@ -190,6 +192,12 @@ const server = http.createServer((req, res) => {
       failPuts--;
       log(`${req.method} ${req.url} 503`);
       s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
+      return;
+    }
+    if (args['fail-key'] && req.method === 'PUT' &&
+        req.url.split('?')[0].includes(args['fail-key'])) {
+      log(`${req.method} ${req.url} 500`);
+      s3Error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
       return;
     }
     if (failParts > 0 && /[?&]partNumber=/.test(req.url)) {
