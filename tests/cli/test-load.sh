@@ -63,8 +63,9 @@ for _ in $(seq 100); do
 done
 max_fds=0 max_threads=0 samples=0
 while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
-  f=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-  t=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+  # (the process may end while it is read: what was read counts)
+  f=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l || true)
+  t=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l || true)
   [ "$f" -gt "$max_fds" ] && max_fds=$f
   [ "$t" -gt "$max_threads" ] && max_threads=$t
   samples=$((samples + 1))
