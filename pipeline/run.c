@@ -431,11 +431,14 @@ static int open_destination(run_state *rs)
     if (ret < 0)
         return ret;
     char *text = NULL;
+    cl_detail(rs->c)[0] = '\0'; /* what the backend says, if it does (s3: the status and a hint) */
     ret = cl_storage_read(rs->st, "manifest.json", CL_MANIFEST_CAP, &text, NULL);
     if (ret < 0 && ret != AVERROR(ENOENT)) {
+        char why[CL_DETAIL_MAX];
+        snprintf(why, sizeof(why), "%s", *clipline_error_detail(rs->c) ? clipline_error_detail(rs->c)
+                                                                        : clipline_strerror(ret));
         free(text);
-        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read manifest.json: %s",
-                       rs->st->location, clipline_strerror(ret));
+        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read manifest.json: %s", rs->st->location, why);
     }
     ret = cl_manifest_parse(rs->c, text, "manifest.json at the destination", &rs->manifest);
     free(text);
