@@ -159,11 +159,21 @@ static int write_clip_manifest(run_state *rs, const clip_job *cj, json_t *output
 {
     char rel[1024];
     snprintf(rel, sizeof(rel), "%s/%s/manifest.json", cj->iv->id, cj->clip->name);
-    json_t *m = json_pack("{s:i,s:s,s:s,s:s,s:s*,s:s,s:f,s:f,s:f,s:O}", "format", 1, "generator",
+    /* entries kept from the destination's manifest (outputs up to date) without
+     * the interview and clip it adds: the same bytes as when all were built now */
+    json_t *outs = json_array(), *o;
+    size_t i;
+    json_array_foreach(outputs, i, o) {
+        json_t *e = json_deep_copy(o);
+        json_object_del(e, "interview");
+        json_object_del(e, "clip");
+        json_array_append_new(outs, e);
+    }
+    json_t *m = json_pack("{s:i,s:s,s:s,s:s,s:s*,s:s,s:f,s:f,s:f,s:o}", "format", 1, "generator",
                           "clipline", "interview", cj->iv->id, "clip", cj->clip->name, "title",
                           cj->clip->title, "source", relative_source(rs, cj->iv->source), "in_s",
                           cj->t.in_us / 1e6, "out_s", cj->t.out_us / 1e6, "duration_s",
-                          cl_span_length(&cj->t) / 1e6, "outputs", outputs);
+                          cl_span_length(&cj->t) / 1e6, "outputs", outs);
     for (int k = 0; k < 2; k++)
         if (cj->part[k])
             json_object_set_new(m, k ? "outro" : "intro",
@@ -371,9 +381,15 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         goto end;
     ret = build_media(rs, &cj, f->has_audio, outputs);
     if (ret != CLIPLINE_ERROR_INTERRUPTED) { /* sidecars even when a rendition failed */
+        char detail[CL_DETAIL_MAX];
+        snprintf(detail, sizeof(detail), "%s", clipline_error_detail(c));
         int sret = build_sidecars(rs, &cj, outputs);
-        if (ret >= 0)
+        if (ret >= 0) {
             ret = sret;
+        } else if (sret < 0) { /* both failed (a full disk): the media's error stays the item's */
+            cl_log(c, CLIPLINE_LOG_ERROR, "%s", clipline_error_detail(c));
+            cl_fail(c, ret, "%s", detail);
+        }
     }
 end:
     ret = finish_clip(rs, &cj, ret, outputs, t0);
@@ -420,11 +436,14 @@ static int open_destination(run_state *rs)
     if (ret < 0)
         return ret;
     char *text = NULL;
+    cl_detail(rs->c)[0] = '\0'; /* what the backend says, if it does (s3: the status and a hint) */
     ret = cl_storage_read(rs->st, "manifest.json", CL_MANIFEST_CAP, &text, NULL);
     if (ret < 0 && ret != AVERROR(ENOENT)) {
+        char why[CL_DETAIL_MAX];
+        snprintf(why, sizeof(why), "%s", *clipline_error_detail(rs->c) ? clipline_error_detail(rs->c)
+                                                                        : clipline_strerror(ret));
         free(text);
-        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read manifest.json: %s",
-                       rs->st->location, clipline_strerror(ret));
+        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read manifest.json: %s", rs->st->location, why);
     }
     ret = cl_manifest_parse(rs->c, text, "manifest.json at the destination", &rs->manifest);
     free(text);

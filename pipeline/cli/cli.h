@@ -8,6 +8,7 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILED = 1,
     CLI_EXIT_CONFIG = 2,
+    CLI_EXIT_LEAKED = 70,    /* EX_SOFTWARE: CLIPLINE_CHECK_LEAKS found descriptors or threads left */
     CLI_EXIT_TRANSIENT = 75, /* EX_TEMPFAIL: the destination failed; the same command again may pass */
     CLI_EXIT_INTERRUPTED = 130,
     CLI_CONTINUE = -1,
@@ -53,6 +54,17 @@ int cli_cmd_probe(const cli_args *a);
 int cli_cmd_presets(const cli_args *a);
 int cli_cmd_subs(const cli_args *a);
 int cli_cmd_init(const cli_args *a);
+
+/* leaks.c: CLIPLINE_CHECK_LEAKS=1 (a diagnostic for tests) */
+#define CLI_LEAK_MAX 1024
+typedef struct cli_leaks {
+    int nb_fds, nb_threads; /* -1: /proc/self not readable */
+    int fds[CLI_LEAK_MAX], threads[CLI_LEAK_MAX];
+} cli_leaks;
+int cli_leak_check_wanted(void);
+void cli_leak_snapshot(cli_leaks *l);
+/* Prints both figures; returns `code`, or CLI_EXIT_LEAKED with each new fd and thread listed. */
+int cli_leak_check(const cli_leaks *start, int code);
 
 /* progress.c */
 int cli_progress_setup(const char *mode, clipline_settings *s); /* -1: bad mode */

@@ -56,6 +56,10 @@ static int parse_shard(clipline_context *ctx, const char *text, clipline_run_opt
 static int run_or_plan(const cli_args *a, int dry_run)
 {
     clipline_context *ctx = NULL;
+    int check_leaks = cli_leak_check_wanted();
+    cli_leaks start;
+    if (check_leaks)
+        cli_leak_snapshot(&start);
     int ret = cli_open(a, &ctx);
     if (ret < 0)
         return CLI_EXIT_CONFIG;
@@ -85,7 +89,7 @@ static int run_or_plan(const cli_args *a, int dry_run)
         code = CLI_EXIT_TRANSIENT;
     }
     cli_close(&ctx);
-    return code;
+    return check_leaks ? cli_leak_check(&start, code) : code;
 }
 
 int cli_cmd_publish(const cli_args *a)

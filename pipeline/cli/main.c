@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "clipline.h"
@@ -97,6 +98,11 @@ int main(int argc, char **argv)
     /* SVT-AV1 (webm-av1) prints its banner straight to stderr, past our log
      * callback; errors only, unless the user asks for more. */
     setenv("SVT_LOG", "1", 0);
+    /* AWS secrets in the environment are in this process's memory from exec
+     * on: no core file of it, even of a crash before an s3 destination is
+     * opened (the s3 backend does the same for a profile's secret it reads) */
+    if (getenv("AWS_SECRET_ACCESS_KEY") || getenv("AWS_SESSION_TOKEN"))
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     int ret = cli_parse(argc, argv, &a);
     if (ret != CLI_CONTINUE)
         return ret;

@@ -214,7 +214,10 @@ CLIPLINE_API int clipline_init_job(clipline_context *ctx, const char *dir, char 
 
 /* ---- Running a job ---- */
 typedef struct clipline_run_options {
-    const char *dest; /* overrides the job's destination; NULL: the job's */
+    const char *dest; /* overrides the job's destination; NULL: the job's. An s3:// destination
+                         makes the process not dumpable (PR_SET_DUMPABLE 0) once it has loaded
+                         the credentials, for the rest of the process's life: no core file
+                         holds the secret */
     int force;        /* rebuild outputs even when their fingerprint matches */
     int dry_run;      /* plan only, build nothing */
     int fail_fast;    /* stop at the first failed item */

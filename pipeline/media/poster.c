@@ -92,9 +92,10 @@ static int encode_jpeg(clipline_context *c, AVFrame *f, const char *path)
     if ((ret = avcodec_send_frame(e, f)) < 0 || (ret = avcodec_send_frame(e, NULL)) < 0 ||
         (ret = avcodec_receive_packet(e, pkt)) < 0)
         goto end;
-    ret = cl_write_file_atomic(path, pkt->data, (size_t)pkt->size);
+    if ((ret = cl_write_file_atomic(path, pkt->data, (size_t)pkt->size)) < 0) /* a full disk: the destination's */
+        ret = cl_fail(c, CLIPLINE_ERROR_STORAGE, "poster %s: cannot write: %s", path, clipline_strerror(ret));
 end:
-    if (ret < 0)
+    if (ret < 0 && ret != CLIPLINE_ERROR_STORAGE)
         cl_log(c, CLIPLINE_LOG_WARNING, "poster %s: %s", path, clipline_strerror(ret));
     av_packet_free(&pkt);
     avcodec_free_context(&e);
@@ -127,7 +128,7 @@ int cl_poster_write(clipline_context *c, cl_poster *p, const char *path,
     if (ret >= 0 && (ret = av_buffersrc_add_frame_flags(src, p->best, AV_BUFFERSRC_FLAG_KEEP_REF)) >= 0 &&
         (ret = av_buffersrc_add_frame(src, NULL)) >= 0 && (ret = av_buffersink_get_frame(sink, out)) >= 0)
         ret = encode_jpeg(c, out, path);
-    if (ret < 0)
+    if (ret < 0 && ret != CLIPLINE_ERROR_STORAGE)
         ret = cl_fail(c, CLIPLINE_ERROR_ENCODE, "poster %s: %s", path, clipline_strerror(ret));
     av_frame_free(&out);
     avfilter_graph_free(&g);

@@ -29,6 +29,19 @@ static int r_fail(cl_rendition *r, int err, int averr, const char *what)
     return err;
 }
 
+/* A file that could not be written: the output as the user knows it and the
+ * path being written (in staging), e.g. on a full disk. */
+static int r_fail_file(cl_rendition *r, int averr, const char *what, const char *path)
+{
+    char e[128];
+    if (!r->err) {
+        r->err = CLIPLINE_ERROR_STORAGE;
+        snprintf(r->detail, sizeof(r->detail), "%s: %s: %s %s: %s", r->label, r->req->name, what, path,
+                 cl_averr(averr, e));
+    }
+    return CLIPLINE_ERROR_STORAGE;
+}
+
 static int open_graph(cl_rendition *r)
 {
     char args[512], chain[512];
@@ -241,7 +254,7 @@ static int open_file(cl_rendition *r)
     if (ret < 0)
         return r_fail(r, CLIPLINE_ERROR_ENCODE, ret, "cannot create the muxer");
     if ((ret = avio_open(&r->file->pb, r->req->out_path, AVIO_FLAG_WRITE)) < 0)
-        return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot create the output file");
+        return r_fail_file(r, ret, "cannot create", r->req->out_path);
     AVDictionary *o = NULL;
     if (r->req->faststart && !strcmp(container, "mp4"))
         av_dict_set(&o, "movflags", "+faststart", 0);
@@ -287,13 +300,13 @@ static int write_both(cl_rendition *r, AVPacket *pkt, AVRational tb, int video)
 {
     int ret = 0;
     if (r->hls && (ret = cl_segmenter_write(r->hls, pkt, video)) < 0)
-        return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot write the HLS rendition");
+        return r_fail_file(r, ret, "cannot write the HLS rendition in", r->req->hls_dir);
     if (r->file) {
         AVStream *st = video ? r->file_v : r->file_a;
         av_packet_rescale_ts(pkt, tb, st->time_base);
         pkt->stream_index = st->index;
         if ((ret = av_interleaved_write_frame(r->file, pkt)) < 0)
-            return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot write the output");
+            return r_fail_file(r, ret, "cannot write", r->req->out_path);
     }
     av_packet_unref(pkt);
     return 0;
@@ -343,11 +356,11 @@ static int finish(cl_rendition *r)
     int ret;
     if (r->file) {
         if ((ret = av_write_trailer(r->file)) < 0 || (ret = avio_closep(&r->file->pb)) < 0)
-            return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the file");
+            return r_fail_file(r, ret, "cannot finish", r->req->out_path);
     }
     if (r->hls) {
         if ((ret = cl_segmenter_finish(r->hls)) < 0)
-            return r_fail(r, CLIPLINE_ERROR_STORAGE, ret, "cannot finish the HLS rendition");
+            return r_fail_file(r, ret, "cannot finish the HLS rendition in", r->req->hls_dir);
         cl_segmenter_stats(r->hls, &r->req->hls_segments, &r->req->hls_bandwidth,
                            &r->req->hls_avg_bandwidth);
     }

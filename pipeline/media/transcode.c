@@ -932,6 +932,11 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
         req->report.poster_time_s = (t.poster.best_index + t.lead_frames) / av_q2d(t.frame_rate);
         ret = cl_poster_write(c, &t.poster, req->poster_path, &t.props, req->poster_max_width,
                               req->poster_max_height);
+        if (ret < 0) { /* the clip's name before the poster's error */
+            char detail[CL_DETAIL_MAX];
+            snprintf(detail, sizeof(detail), "%s", clipline_error_detail(c));
+            ret = cl_fail(c, ret, "%s: %s", req->label, detail);
+        }
     }
     for (int i = 0; ret >= 0 && i < t.nb_r; i++)
         cl_log(c, CLIPLINE_LOG_VERBOSE, "%s: %" PRId64 " frames encoded at %dx%d", req->label,

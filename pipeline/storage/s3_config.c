@@ -11,6 +11,7 @@
  *                dots over HTTPS, and when AWS_S3_FORCE_PATH_STYLE=true or
  *                AWS_S3_ADDRESSING_STYLE=path; virtual-host otherwise
  * Secrets are copied into the config and wiped again in cl_s3_config_clear().
+ * Once they are loaded the process is no longer dumpable (see keep_secrets_in).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 
 #include <libavutil/error.h>
 
@@ -129,6 +131,17 @@ static void keys_from_file(cl_s3_config *cfg, const char *text, const char *sect
     free(secret);
 }
 
+/* The secret is in this process's memory from now on (to sign every request),
+ * and a variable's since exec: the process is made not dumpable, for the rest
+ * of its life, so that a crash or a signal leaves no core file with it (file
+ * or pipe, whatever core_pattern says) and no other process of the same user
+ * reads its memory (ptrace, /proc/PID/mem, environ). */
+static void keep_secrets_in(clipline_context *c)
+{
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        cl_log(c, CLIPLINE_LOG_WARNING, "s3: cannot keep the credentials out of core files: %s", strerror(errno));
+}
+
 static int load_credentials(clipline_context *c, cl_s3_config *cfg)
 {
     const char *profile = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
@@ -151,6 +164,8 @@ static int load_credentials(clipline_context *c, cl_s3_config *cfg)
     char *file_region = !region && conf ? cl_s3_ini_get(conf, conf_section, "region") : NULL;
     cfg->region = strdup(region ? region : file_region && *file_region ? file_region : "us-east-1");
     int ret = 0;
+    if (cfg->secret_key)
+        keep_secrets_in(c);
     if (!cfg->access_key)
         ret = cl_fail(c, CLIPLINE_ERROR_CONFIG,
                       "s3: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
