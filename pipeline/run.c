@@ -443,7 +443,8 @@ static int open_destination(run_state *rs)
         snprintf(why, sizeof(why), "%s", *clipline_error_detail(rs->c) ? clipline_error_detail(rs->c)
                                                                         : clipline_strerror(ret));
         free(text);
-        return cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read manifest.json: %s", rs->st->location, why);
+        return cl_fail(rs->c, ret == CLIPLINE_ERROR_CONFIG ? ret : CLIPLINE_ERROR_STORAGE,
+                       "%s: cannot read manifest.json: %s", rs->st->location, why);
     }
     ret = cl_manifest_parse(rs->c, text, "manifest.json at the destination", &rs->manifest);
     free(text);

@@ -107,6 +107,10 @@ int cli_cmd_publish(const cli_args *a)
 
 int cli_cmd_upload(const cli_args *a)
 {
+    int check_leaks = cli_leak_check_wanted();
+    cli_leaks start;
+    if (check_leaks)
+        cli_leak_snapshot(&start);
     clipline_context *ctx = NULL;
     if (cli_open(a, &ctx) < 0)
         return CLI_EXIT_CONFIG;
@@ -122,7 +126,7 @@ int cli_cmd_upload(const cli_args *a)
     if (ret == CLIPLINE_ERROR_STORAGE)
         code = CLI_EXIT_TRANSIENT; /* only the destination failed: the same command again may pass */
     cli_close(&ctx);
-    return code;
+    return check_leaks ? cli_leak_check(&start, code) : code;
 }
 
 int cli_cmd_watch(const cli_args *a)

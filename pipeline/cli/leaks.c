@@ -1,5 +1,5 @@
 /*
- * leaks.c: CLIPLINE_CHECK_LEAKS=1, a diagnostic for tests: `run` and `plan`
+ * leaks.c: CLIPLINE_CHECK_LEAKS=1, a diagnostic for tests: `run`, `plan` and `upload`
  * note the process's open file descriptors (/proc/self/fd) and threads
  * (/proc/self/task) before the context is opened, and again after it is
  * closed, when every item's thread and every encoder's have been joined.

@@ -497,7 +497,14 @@ int cl_s3_status_error(cl_storage *st, const s3_resp *rs, const char *what)
         hint = "access denied: the credentials are not allowed to do this";
     else if (rs->status >= 500 || rs->status == 429 || !strcmp(code, "SlowDown"))
         hint = "the server kept failing or asking to slow down; gave up after the retries";
-    int ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "s3: %s (%s, %s): HTTP %ld%s%s%s%s%s%s", what,
+    /* credentials, bucket, region and clock are the configuration's: the same
+     * command again would fail the same way (exit 2 or 1, not 75) */
+    int config = rs->status == 403 || rs->status == 301 || !strcmp(code, "NoSuchBucket") ||
+                 !strcmp(code, "RequestTimeTooSkewed") || !strcmp(code, "InvalidAccessKeyId") ||
+                 !strcmp(code, "AuthorizationHeaderMalformed") || !strcmp(code, "PermanentRedirect") ||
+                 !strcmp(code, "ExpiredToken") || !strcmp(code, "TokenRefreshRequired");
+    int ret = cl_fail(st->c, config ? CLIPLINE_ERROR_CONFIG : CLIPLINE_ERROR_STORAGE,
+                      "s3: %s (%s, %s): HTTP %ld%s%s%s%s%s%s", what,
                       p->cfg.cred_source, p->cfg.region, rs->status, *code ? " " : "", code,
                       *msg ? ": " : "", msg, *hint ? "; " : "", hint);
     cl_s3_scrub_detail(st);

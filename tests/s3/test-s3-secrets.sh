@@ -151,7 +151,7 @@ grep -q '^PUT .* 503' "$work/proxy-profile.log" || fail "the proxy refused no up
 # 3. a wrong secret: refused, clearly
 launch wrong wrong "$env_url" s3://clips/wrong -v -v run --progress json --report "$work/wrong-report.json"
 finish wrong
-[ "$rc" != 0 ] || fail "a wrong secret was accepted"
+[ "$rc" = 2 ] || fail "a wrong secret gave exit $rc, want 2 (configuration: the same command again fails the same way)"
 grep -q 'SignatureDoesNotMatch.*the secret access key does not belong to the access key id' "$work/wrong.err" \
   || { cat "$work/wrong.err"; fail "a wrong secret: no clear error"; }
 grep -q 'SignatureDoesNotMatch' "$work/wrong-report.json" || fail "the report does not tell why"

@@ -66,8 +66,8 @@ start_proxy() { # NAME [options]
 
 echo "== upload, then the same again =="
 start_proxy up1
-timeout 120 "$clipline" upload -j 3 "$local_dir" s3://clips/site 2>"$work/up1.err" ||
-  { cat "$work/up1.err"; fail "the upload failed"; }
+CLIPLINE_CHECK_LEAKS=1 timeout 120 "$clipline" upload -j 3 "$local_dir" s3://clips/site 2>"$work/up1.err" ||
+  { cat "$work/up1.err"; fail "the upload failed (or left descriptors or threads behind)"; }
 tail -1 "$work/up1.err"
 n=0
 while IFS= read -r f; do
@@ -125,7 +125,7 @@ head -c $((12 * 1048576)) /dev/urandom >"$local_dir/expert-01/b/extra.bin"
 start_proxy failkey --fail-key expert-01/b/extra.bin
 rc=0
 CLIPLINE_S3_MULTIPART_THRESHOLD=5242880 CLIPLINE_S3_PART_SIZE=5242880 CLIPLINE_S3_MAX_ATTEMPTS=2 \
-  timeout 120 "$clipline" upload "$local_dir" s3://clips/site4 2>"$work/up5.err" || rc=$?
+  CLIPLINE_CHECK_LEAKS=1 timeout 120 "$clipline" upload "$local_dir" s3://clips/site4 2>"$work/up5.err" || rc=$?
 [ "$rc" -eq 75 ] || fail "a failing large file gave exit $rc, want 75"
 grep -q 'extra.bin.*HTTP 500' "$work/up5.err" || fail "the error does not name the file and the cause: $(grep error "$work/up5.err")"
 grep -q '^DELETE /clips/site4/expert-01/b/extra.bin?uploadId=.* 204$' "$work/failkey.log" ||
