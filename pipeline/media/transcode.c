@@ -591,9 +591,12 @@ static int open_prefilter(transcoder *t, const AVFrame *f)
         note_fix(t, "%s converted to 8-bit 4:2:0", d->name);
     if (t->vdec->framerate.num == 0 || av_cmp_q(t->frame_rate, vs->r_frame_rate))
         note_fix(t, "frame rate made constant (%.3f fps)", av_q2d(t->frame_rate));
-    /* constant frame rate from here on: one tick per frame */
-    snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "fps=%d/%d", t->frame_rate.num,
-             t->frame_rate.den);
+    /* constant frame rate from here on: one tick per frame. The clip's time 0
+     * is `in`, where its sound starts: when the first picture comes a part of
+     * a frame later (an `in` between two frames), the frame grid still starts
+     * at 0, the first picture held from there (start_time=0). */
+    snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "fps=%d/%d:start_time=0",
+             t->frame_rate.num, t->frame_rate.den);
     int ret = cl_build_graph(&t->pgraph, &t->psrc, &t->psink, "buffer", args, chain, "buffersink");
     if (ret < 0)
         return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the picture filters");

@@ -39,9 +39,12 @@ printf '1\n00:00:00,000 --> 00:00:20,000\nAlternatives to detention work.\n' > s
   printf '  "interviews": [\n'
   for i in $(seq 0 9); do
     printf '    { "id": "iv%02d", "source": "src%d.mp4", "subtitles": "subs", "clips": [' "$i" "$i"
-    for k in $(seq 0 4); do # in points on frame boundaries (1.6 s: 40 frames)
+    # in points on and between frames (1.61 s: a quarter frame past frame 40, 3.22: half past
+    # frame 80, 4.83: three quarters past frame 120, 6.44: frame 161): every clip starts its
+    # picture and its sound together
+    for k in $(seq 0 4); do
       printf '%s{ "name": "c%d", "in": %s, "duration": 1.2 }' "$([ "$k" = 0 ] || echo ', ')" "$k" \
-        "$(awk -v k="$k" 'BEGIN { print k * 1.6 }')"
+        "$(awk -v k="$k" 'BEGIN { print k * 1.61 }')"
     done
     printf ' ] }%s\n' "$([ "$i" = 9 ] || echo ,)"
   done
