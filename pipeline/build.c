@@ -247,6 +247,7 @@ static int verify_outputs(run_state *rs, clip_job *cj, const cl_preset **enc, cl
                 snprintf(shown, sizeof(shown), "%s", owner[i]->rel);
             else
                 snprintf(shown, sizeof(shown), "%s/%s/hls/%s/index.m3u8", cj->iv->id, cj->clip->name, enc[i]->name);
+            v.name = shown;
             cl_progress(rs->c, "progress", cj->label, shown, "verify", -1);
             int ret = cl_media_verify(rs->c, &v);
             if (ret < 0)
@@ -519,7 +520,8 @@ static int remux_mp4s(run_state *rs, clip_job *cj, const soft_set *soft, json_t 
         free(src);
         double dur = json_number_value(json_object_get(old, "duration_s"));
         json_decref(old);
-        cl_verify_req v = { .path = p->staging, .expect_duration_s = cl_span_length(&cj->t) / 1e6,
+        cl_verify_req v = { .path = p->staging, .name = p->rel,
+                            .expect_duration_s = cl_span_length(&cj->t) / 1e6,
                             .max_width = p->preset->video.max_width, .max_height = p->preset->video.max_height,
                             .expect_audio = q.has_audio };
         snprintf(v.level, sizeof(v.level), "%s", p->preset->video.level);
@@ -552,6 +554,28 @@ static int publish_poster(run_state *rs, clip_job *cj, json_t *outputs)
     p->published = 1;
     RS_COUNT(rs, outputs_built, 1);
     return 0;
+}
+
+/* The recording is what it was when the clip was planned: the same stat
+ * or, when that changed (touched, copied back), the same bytes. One
+ * overwritten, cut or added to while it was read gives a clip of neither
+ * version: it is not published. */
+static int source_unchanged(run_state *rs, clip_job *cj)
+{
+    const struct stat *was = &cj->source_stat;
+    struct stat now;
+    char id[sizeof(cj->source_id)];
+    if (!cj->source_seen ||
+        (stat(cj->iv->source, &now) == 0 && now.st_size == was->st_size && now.st_ino == was->st_ino &&
+         now.st_mtim.tv_sec == was->st_mtim.tv_sec && now.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
+         now.st_ctim.tv_sec == was->st_ctim.tv_sec && now.st_ctim.tv_nsec == was->st_ctim.tv_nsec))
+        return 0;
+    cl_identity_of(rs->ids, cj->iv->source, id, sizeof(id));
+    if (!strcmp(id, cj->source_id))
+        return 0;
+    return cl_fail(rs->c, CLIPLINE_ERROR_INPUT,
+                   "%s: %s changed (or was removed) while it was being read; nothing of the clip was "
+                   "published: run again once the file is complete", cj->label, cj->iv->source);
 }
 
 int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
@@ -609,7 +633,14 @@ int build_media(run_state *rs, clip_job *cj, int has_audio, json_t *outputs)
     ret = cl_media_transcode(rs->c, &req);
     cj->report = req.report;
     cj->has_report = ret >= 0;
-    if (ret < 0 || (ret = verify_outputs(rs, cj, enc, reqs, owner, nb, req.report.has_audio)) < 0)
+    if (ret >= 0)
+        ret = verify_outputs(rs, cj, enc, reqs, owner, nb, req.report.has_audio);
+    if (ret != CLIPLINE_ERROR_INTERRUPTED) { /* a change explains any failure, too */
+        int sret = source_unchanged(rs, cj);
+        if (sret < 0)
+            ret = sret;
+    }
+    if (ret < 0)
         goto end;
     if (hls && hls->build && (ret = publish_hls(rs, cj, enc, reqs, nb, &soft, outputs)) < 0)
         goto end;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "core/internal.h"
 #include "job/identity.h"
@@ -77,6 +78,8 @@ typedef struct clip_job {
     json_t *trimmed; /* what trim_silence / trim_black changed, or NULL */
     const cl_part_spec *part[2]; /* intro, outro (their lengths: t.lead_us, t.tail_us) */
     char source_id[96], part_id[2][96]; /* their identities (cl_identity_of) */
+    struct stat source_stat; /* the recording before it was hashed (source_seen: stat worked) */
+    int source_seen;
     char label[512];
 } clip_job;
 

@@ -370,6 +370,7 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
         explain_clip(rs, &cj, subs, nb_subs);
     /* what the recording and the cards are (hashed outside the lock: the
      * first time, a camera file takes seconds) */
+    cj.source_seen = stat(iv->source, &cj.source_stat) == 0; /* to see it change while it is read */
     cl_identity_of(rs->ids, iv->source, cj.source_id, sizeof(cj.source_id));
     for (int k = 0; k < 2; k++)
         if (cj.part[k])
@@ -380,7 +381,10 @@ static int run_clip(run_state *rs, const cl_interview_spec *iv, const cl_clip_sp
     if (ret <= 0 || rs->o->dry_run)
         goto end;
     ret = build_media(rs, &cj, f->has_audio, outputs);
-    if (ret != CLIPLINE_ERROR_INTERRUPTED) { /* sidecars even when a rendition failed */
+    /* sidecars even when a rendition failed; not when the recording itself
+     * could not be used (cut short, changed while read, over a limit): the
+     * clip will not exist until it is replaced */
+    if (ret != CLIPLINE_ERROR_INTERRUPTED && ret != CLIPLINE_ERROR_INPUT && ret != CLIPLINE_ERROR_LIMIT) {
         char detail[CL_DETAIL_MAX];
         snprintf(detail, sizeof(detail), "%s", clipline_error_detail(c));
         int sret = build_sidecars(rs, &cj, outputs);

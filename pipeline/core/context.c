@@ -79,12 +79,44 @@ int cl_fail(clipline_context *c, int err, const char *fmt, ...)
     return err;
 }
 
+/* FFmpeg's last error in this thread (cl_averr_why). */
+static _Thread_local char tl_said[256];
+
+void cl_ffmpeg_said_clear(void)
+{
+    tl_said[0] = '\0';
+}
+
+const char *cl_ffmpeg_said(void)
+{
+    return tl_said;
+}
+
+const char *cl_averr_why(int err, char buf[CL_WHY_MAX])
+{
+    char e[128];
+    snprintf(buf, CL_WHY_MAX, "%s%s%s", cl_averr(err, e), tl_said[0] ? ": " : "", tl_said);
+    return buf;
+}
+
 static void av_log_bridge(void *avcl, int level, const char *fmt, va_list ap)
 {
     /* FFmpeg's own prefix ("[libx264 @ 0x...]") is left out: addresses are
      * noise for users; the item and stage are in our own messages. */
     static __thread char line[2048];
     static __thread size_t used;
+    if (level <= AV_LOG_ERROR) { /* kept whatever the log level, for cl_averr_why */
+        va_list aq;
+        va_copy(aq, ap);
+        vsnprintf(tl_said, sizeof(tl_said), fmt, aq);
+        va_end(aq);
+        char *doc = strstr(tl_said, ", see the documentation"); /* FFmpeg's, not ours */
+        if (doc)
+            *doc = '\0';
+        size_t n = strlen(tl_said);
+        while (n && (tl_said[n - 1] == '\n' || tl_said[n - 1] == '\r' || tl_said[n - 1] == '.'))
+            tl_said[--n] = '\0';
+    }
     pthread_mutex_lock(&bridge_lock);
     const clipline_context *c = bridge_ctx;
     pthread_mutex_unlock(&bridge_lock);

@@ -68,5 +68,13 @@ static inline int64_t cl_span_length(const cl_span *s)
 
 /* Errors of FFmpeg as text. */
 const char *cl_averr(int err, char buf[128]);
+/* The same, followed by FFmpeg's own words for it when it logged an error
+ * in the calling thread since cl_ffmpeg_said_clear() ("Invalid data found
+ * when processing input: moov atom not found"). */
+#define CL_WHY_MAX 400
+void cl_ffmpeg_said_clear(void);
+const char *cl_averr_why(int err, char buf[CL_WHY_MAX]);
+/* FFmpeg's last error in the calling thread since cl_ffmpeg_said_clear(), or "". */
+const char *cl_ffmpeg_said(void);
 
 #endif

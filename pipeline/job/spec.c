@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <libavutil/error.h>
@@ -292,6 +293,15 @@ static void clip_time(cl_clip_spec *clip, json_t *v, const char *key, cl_timepoi
     }
 }
 
+/* A name for a folder or file of the destination: one safe path component,
+ * not hidden (the destination's own .clipline-staging and .clipline-parts
+ * start with a dot) and, at its top (`top`), not one of its own files. */
+static int destination_name(const char *name, int top)
+{
+    return cl_safe_component(name) && name[0] != '.' &&
+           !(top && (!strcasecmp(name, "manifest.json") || !strcasecmp(name, "index.html")));
+}
+
 static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *dir, const char *ptr,
                      json_t *o, cl_clip_spec *clip, int index)
 {
@@ -303,10 +313,10 @@ static int load_clip(clipline_context *c, const cl_jsondoc *doc, const char *dir
     cl_json_where(doc, ptr, where, sizeof(where));
     if (!name)
         return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: clip %d has no \"name\"", where, index + 1);
-    if (!cl_safe_component(json_string_value(name)))
+    if (!destination_name(json_string_value(name), 0))
         return cl_fail(c, CLIPLINE_ERROR_CONFIG,
-                       "%s: clip name \"%s\" cannot be used as a file name (no '/', '..' or "
-                       "control characters)",
+                       "%s: clip name \"%s\" cannot be used as a file name (no '/', '..', leading '.' "
+                       "or control characters)",
                        where, json_string_value(name));
     clip->name = strdup(json_string_value(name));
     json_t *title = json_object_get(o, "title");
@@ -346,10 +356,11 @@ static int load_interview(clipline_context *c, const cl_jsondoc *doc, const char
     if (!id || !src)
         return cl_fail(c, CLIPLINE_ERROR_CONFIG, "%s: interview %d needs \"id\" and \"source\"",
                        where, index + 1);
-    if (!cl_safe_component(json_string_value(id)))
+    if (!destination_name(json_string_value(id), 1))
         return cl_fail(c, CLIPLINE_ERROR_CONFIG,
-                       "%s: interview id \"%s\" cannot be used as a folder name", where,
-                       json_string_value(id));
+                       "%s: interview id \"%s\" cannot be used as a folder name (no '/', '..', leading "
+                       "'.', control characters, manifest.json or index.html: the destination's own)",
+                       where, json_string_value(id));
     iv->id = strdup(json_string_value(id));
     iv->source = cl_path_join(dir, json_string_value(src));
     json_t *subs = json_object_get(o, "subtitles");

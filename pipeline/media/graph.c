@@ -103,11 +103,27 @@ int cl_open_decoder(const AVStream *st, int threads, AVCodecContext **out)
         d->pkt_timebase = st->time_base;
         d->thread_count = threads > 0 ? threads : 0;
         d->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        d->max_pixels = CL_PICTURE_MAX_PIXELS; /* a larger picture is an error, not an allocation */
         ret = avcodec_open2(d, dec, NULL);
     }
     if (ret < 0)
         avcodec_free_context(&d);
     *out = d;
+    return ret;
+}
+
+int cl_find_stream_info(AVFormatContext *fmt)
+{
+    unsigned n = fmt->nb_streams;
+    AVDictionary **opts = n ? av_calloc(n, sizeof(*opts)) : NULL;
+    if (n && !opts)
+        return AVERROR(ENOMEM);
+    for (unsigned i = 0; i < n; i++)
+        av_dict_set_int(&opts[i], "max_pixels", CL_PICTURE_MAX_PIXELS, 0);
+    int ret = avformat_find_stream_info(fmt, opts);
+    for (unsigned i = 0; i < n; i++)
+        av_dict_free(&opts[i]);
+    av_free(opts);
     return ret;
 }
 

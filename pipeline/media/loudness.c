@@ -55,7 +55,7 @@ static int pull(meter *m)
 static int open_meter(meter *m, const char *source, int64_t in_us, int64_t out_us)
 {
     int ret = avformat_open_input(&m->in, source, NULL, NULL);
-    if (ret < 0 || (ret = avformat_find_stream_info(m->in, NULL)) < 0)
+    if (ret < 0 || (ret = cl_find_stream_info(m->in)) < 0)
         return ret;
     if ((m->idx = ret = av_find_best_stream(m->in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0)) < 0)
         return ret;

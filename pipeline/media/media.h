@@ -165,6 +165,7 @@ int cl_media_hls_master(clipline_context *c, const char *path, const cl_renditio
 /* ---- verify (verify.c) ---- */
 typedef struct cl_verify_req {
     const char *path;     /* an MP4, or an HLS media playlist (index.m3u8) */
+    const char *name;     /* how messages name it (the item and the output), or NULL: path */
     int hls;
     double expect_duration_s; /* <= 0: not checked */
     int max_width, max_height;

@@ -16,6 +16,17 @@
 #include "fanout.h"
 #include "media.h"
 
+/* The largest picture taken from outside (a recording, an intro or outro):
+ * a side at most CL_PICTURE_MAX_SIDE, at most CL_PICTURE_MAX_PIXELS in all
+ * (8K is 33 megapixels). A header can claim any size; decoding to it would
+ * take gigabytes per frame. Checked on the probed streams and again on the
+ * first decoded picture (a header may lie about what the stream holds). */
+#define CL_PICTURE_MAX_SIDE 16384
+#define CL_PICTURE_MAX_PIXELS (8192 * 8192)
+/* CLIPLINE_ERROR_LIMIT naming `what` (the file, or the item and the file)
+ * when w x h is over the limit; 0 otherwise. */
+int cl_check_picture_size(clipline_context *c, const char *what, int w, int h);
+
 /* The picture every rendition starts from (after the pre-filter). */
 typedef struct cl_picture_props {
     int width, height, pix_fmt;
@@ -101,6 +112,10 @@ void cl_abuffer_args(const AVCodecContext *dec, AVRational tb, char *args, size_
                      char layout[128]);
 /* A decoder for a stream, opened (frame and slice threads; 0: automatic). */
 int cl_open_decoder(const AVStream *st, int threads, AVCodecContext **out);
+/* avformat_find_stream_info() for a file from outside: its decoders refuse
+ * pictures over CL_PICTURE_MAX_PIXELS (as cl_open_decoder's do) instead of
+ * allocating them. */
+int cl_find_stream_info(AVFormatContext *fmt);
 /* A demuxer of single pictures (image2, png_pipe, jpeg_pipe, ...). */
 int cl_is_still_format(const char *demuxer);
 /* Output size for a picture: display aspect kept, square pixels, never

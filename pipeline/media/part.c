@@ -69,6 +69,11 @@ static void fit_inside(const cl_part *p, const AVFrame *f, AVRational fsar, int 
 
 static int video_graph(cl_part *p, const AVFrame *f)
 {
+    char what[1200];
+    snprintf(what, sizeof(what), "%s: the %s %s", p->label, p->what, p->path);
+    int ret = cl_check_picture_size(p->c, what, f->width, f->height);
+    if (ret < 0)
+        return ret;
     AVStream *st = p->in->streams[p->vidx];
     AVRational sar = f->sample_aspect_ratio.num > 0 ? f->sample_aspect_ratio : st->sample_aspect_ratio;
     if (sar.num <= 0 || sar.den <= 0)
@@ -86,7 +91,7 @@ static int video_graph(cl_part *p, const AVFrame *f)
              "pad=w=%d:h=%d:x=(ow-iw)/2:y=(oh-ih)/2:color=black,setsar=%d/%d,format=%s%s",
              w, h, p->p.matrix, p->p.range, p->p.width, p->p.height, p->p.sar.num, p->p.sar.den,
              pix ? pix : "yuv420p", fps);
-    int ret = cl_build_graph(&p->vg, &p->vsrc, &p->vsink, "buffer", args, chain, "buffersink");
+    ret = cl_build_graph(&p->vg, &p->vsrc, &p->vsink, "buffer", args, chain, "buffersink");
     return ret < 0 ? part_fail(p, CLIPLINE_ERROR_ENCODE, ret, "cannot fit its picture to the clip's") : 0;
 }
 
@@ -185,8 +190,14 @@ int cl_part_video(cl_part *p, AVFrame *f)
         int ret = p->vg ? av_buffersink_get_frame(p->vsink, f) : AVERROR(EAGAIN);
         if (ret == AVERROR_EOF || (ret == AVERROR(EAGAIN) && p->demux_eof)) {
             p->video_eof = 1;
-            if (!p->last)
-                return part_fail(p, CLIPLINE_ERROR_INPUT, 0, "has no picture that can be decoded");
+            if (!p->last->buf[0]) { /* nothing decoded, nothing to hold */
+                char why[300] = "";
+                if (*cl_ffmpeg_said())
+                    snprintf(why, sizeof(why), " (%s)", cl_ffmpeg_said());
+                return cl_fail(p->c, CLIPLINE_ERROR_INPUT,
+                               "%s: the %s %s: has no picture that can be decoded%s", p->label, p->what,
+                               p->path, why);
+            }
             if ((ret = av_frame_ref(f, p->last)) < 0)
                 return ret;
         } else if (ret == AVERROR(EAGAIN)) {
@@ -241,10 +252,11 @@ int cl_part_open(clipline_context *c, const char *label, const char *what, const
     p->pkt = av_packet_alloc();
     if (!p->last || !p->frame || !p->pkt)
         return AVERROR(ENOMEM);
+    cl_ffmpeg_said_clear();
     int ret = avformat_open_input(&p->in, path, NULL, NULL);
     if (ret < 0)
         return part_fail(p, CLIPLINE_ERROR_INPUT, ret, "cannot be opened");
-    if ((ret = avformat_find_stream_info(p->in, NULL)) < 0)
+    if ((ret = cl_find_stream_info(p->in)) < 0)
         return part_fail(p, CLIPLINE_ERROR_INPUT, ret, "cannot be read");
     p->vidx = av_find_best_stream(p->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (p->vidx < 0)

@@ -114,21 +114,25 @@ int cl_media_probe(clipline_context *c, const char *path, clipline_media_info **
     *out = NULL;
     AVFormatContext *fmt = NULL;
     clipline_media_info *info = NULL;
-    char e[128];
     struct stat stt;
     if (stat(path, &stt) < 0)
         return cl_fail(c, CLIPLINE_ERROR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(stt.st_mode))
         return cl_fail(c, CLIPLINE_ERROR_INPUT, "%s: is a folder, not a recording", path);
+    if (!S_ISREG(stt.st_mode)) /* a pipe would block, a device never end */
+        return cl_fail(c, CLIPLINE_ERROR_INPUT,
+                       "%s: not a file (a pipe or a device); recordings are read from files", path);
     if (stt.st_size == 0)
         return cl_fail(c, CLIPLINE_ERROR_INPUT, "%s: the file is empty (0 bytes)", path);
+    char why[CL_WHY_MAX];
+    cl_ffmpeg_said_clear();
     int ret = avformat_open_input(&fmt, path, NULL, NULL);
     if (ret < 0)
         return cl_fail(c, CLIPLINE_ERROR_INPUT, "%s: not a media file FFmpeg can read (%s)", path,
-                       cl_averr(ret, e));
-    if ((ret = avformat_find_stream_info(fmt, NULL)) < 0) {
+                       cl_averr_why(ret, why));
+    if ((ret = cl_find_stream_info(fmt)) < 0) {
         ret = cl_fail(c, CLIPLINE_ERROR_INPUT, "%s: cannot read the streams (%s)", path,
-                      cl_averr(ret, e));
+                      cl_averr_why(ret, why));
         goto end;
     }
     if (fmt->nb_streams > PROBE_MAX_STREAMS) {
@@ -176,6 +180,15 @@ end:
     return ret;
 }
 
+int cl_check_picture_size(clipline_context *c, const char *what, int w, int h)
+{
+    if (w <= CL_PICTURE_MAX_SIDE && h <= CL_PICTURE_MAX_SIDE && (int64_t)w * h <= CL_PICTURE_MAX_PIXELS)
+        return 0;
+    return cl_fail(c, CLIPLINE_ERROR_LIMIT,
+                   "%s: the picture is %dx%d (the limit is %d pixels a side, %d megapixels in all)", what, w,
+                   h, CL_PICTURE_MAX_SIDE, CL_PICTURE_MAX_PIXELS / 1000000);
+}
+
 int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts *f)
 {
     memset(f, 0, sizeof(*f));
@@ -187,6 +200,8 @@ int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts
     f->still = cl_is_still_format(info->container);
     for (int i = 0; i < info->nb_streams; i++) {
         const clipline_stream_info *s = &info->streams[i];
+        if (!strcmp(s->type, "video") && (ret = cl_check_picture_size(c, path, s->width, s->height)) < 0)
+            break;
         if (!strcmp(s->type, "video") && !f->has_video) {
             f->has_video = 1;
             f->frame_rate = s->frame_rate;
@@ -195,7 +210,7 @@ int cl_media_source_facts(clipline_context *c, const char *path, cl_source_facts
         }
     }
     clipline_media_info_free(&info);
-    return 0;
+    return ret;
 }
 
 /* ---- public API ---- */

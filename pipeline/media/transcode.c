@@ -86,6 +86,8 @@ typedef struct transcoder {
     int hold_audio;               /* the intro is still to come: the clip's sound waits */
     int flush_later;              /* the outro's sound follows the clip's */
     int64_t expected_frames;      /* for progress; 0: unknown */
+    int damaged;                  /* packets the decoders refused, frames they concealed */
+    double damage_first_s;        /* where the first was, on the recording */
     double t_start, t_progress;   /* wall clock: start, last progress event */
     enum AVColorSpace colorspace; /* of the decoded frames */
     enum AVColorRange color_range;
@@ -168,7 +170,7 @@ static int open_input(transcoder *t)
     if (ret < 0)
         return cl_fail(t->c, CLIPLINE_ERROR_INPUT, "%s: cannot open %s: %s", t->req->label,
                        t->req->source, cl_averr(ret, e));
-    if ((ret = avformat_find_stream_info(t->in, NULL)) < 0)
+    if ((ret = cl_find_stream_info(t->in)) < 0)
         return tc_fail(t, CLIPLINE_ERROR_INPUT, ret, "cannot read the streams");
     t->vidx = av_find_best_stream(t->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     t->aidx = av_find_best_stream(t->in, AVMEDIA_TYPE_AUDIO, -1, t->vidx, NULL, 0);
@@ -562,6 +564,11 @@ static int join_part(transcoder *t, int which);
 
 static int open_prefilter(transcoder *t, const AVFrame *f)
 {
+    char what[1200];
+    snprintf(what, sizeof(what), "%s: %s", t->req->label, t->req->source);
+    int ret = cl_check_picture_size(t->c, what, f->width, f->height);
+    if (ret < 0)
+        return ret;
     AVStream *vs = t->in->streams[t->vidx];
     AVRational sar = f->sample_aspect_ratio.num > 0 ? f->sample_aspect_ratio : vs->sample_aspect_ratio;
     if (sar.num <= 0 || sar.den <= 0)
@@ -591,13 +598,13 @@ static int open_prefilter(transcoder *t, const AVFrame *f)
         note_fix(t, "%s converted to 8-bit 4:2:0", d->name);
     if (t->vdec->framerate.num == 0 || av_cmp_q(t->frame_rate, vs->r_frame_rate))
         note_fix(t, "frame rate made constant (%.3f fps)", av_q2d(t->frame_rate));
-    /* constant frame rate from here on: one tick per frame. The clip's time 0
-     * is `in`, where its sound starts: when the first picture comes a part of
-     * a frame later (an `in` between two frames), the frame grid still starts
-     * at 0, the first picture held from there (start_time=0). */
-    snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "fps=%d/%d:start_time=0",
-             t->frame_rate.num, t->frame_rate.den);
-    int ret = cl_build_graph(&t->pgraph, &t->psrc, &t->psink, "buffer", args, chain, "buffersink");
+    /* constant frame rate from here on: one tick per frame, from the clip's
+     * start (a first picture later than `in`, as when the video starts a
+     * little after the sound or `in` falls between two frames, is shown
+     * from the start, as sound that starts late is preceded by silence) */
+    snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "fps=%d/%d:start_time=0", t->frame_rate.num,
+             t->frame_rate.den);
+    ret = cl_build_graph(&t->pgraph, &t->psrc, &t->psink, "buffer", args, chain, "buffersink");
     if (ret < 0)
         return tc_fail(t, CLIPLINE_ERROR_ENCODE, ret, "cannot set up the picture filters");
     if ((ret = start_renditions(t)) < 0 || !t->part_frames[0])
@@ -753,21 +760,57 @@ static int video_frame(transcoder *t, AVFrame *f)
     return push_frames(t);
 }
 
-/* Sends a packet (NULL: flush) to a decoder and passes its frames on. */
+/* Damage in the recording: a packet the decoder refused (the picture
+ * before it is held, the sound has a gap filled with silence) or a frame
+ * it could only conceal. The clip goes on; the first few are logged with
+ * where they are, and cl_media_transcode() says how much there was. */
+#define DAMAGE_LOGGED 3
+static void note_damage(transcoder *t, int is_video, int64_t ts, int err)
+{
+    AVStream *st = t->in->streams[is_video ? t->vidx : t->aidx];
+    int64_t start = t->in->start_time != AV_NOPTS_VALUE ? t->in->start_time : 0;
+    double at = ts != AV_NOPTS_VALUE ? fmax(0, ts * av_q2d(st->time_base) - start / (double)AV_TIME_BASE) : -1;
+    char where[48] = " at the end"; /* the decoders' last frames */
+    if (at >= 0)
+        snprintf(where, sizeof(where), " near %.3f s", at);
+    if (!t->damaged++ || (t->damage_first_s < 0 && at >= 0))
+        t->damage_first_s = at;
+    if (t->damaged <= DAMAGE_LOGGED)
+        cl_log(t->c, CLIPLINE_LOG_WARNING, "%s: %s: damaged %s data%s, concealed (%s)%s", t->req->label,
+               t->req->source, is_video ? "video" : "audio", where,
+               err ? clipline_strerror(err) : "decoded with errors",
+               t->damaged == DAMAGE_LOGGED ? "; more damage is counted, not shown" : "");
+}
+
+static int64_t packet_time(const AVPacket *pkt)
+{
+    return !pkt ? AV_NOPTS_VALUE : pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+}
+
+/* Sends a packet (NULL: flush) to a decoder and passes its frames on. A
+ * decoding error is damage (note_damage); with frame threads it comes with
+ * a later packet, hence the packet's time is "near". */
 static int decode(transcoder *t, AVCodecContext *dec, AVPacket *pkt, int is_video)
 {
-    int ret = avcodec_send_packet(dec, pkt);
+    int ret = avcodec_send_packet(dec, pkt), errors = 0;
+    if (ret == AVERROR(ENOMEM))
+        return tc_fail(t, CLIPLINE_ERROR_INPUT, ret, "decoding failed");
     if (ret < 0 && ret != AVERROR_EOF) {
-        cl_log(t->c, CLIPLINE_LOG_WARNING, "%s: a damaged packet was skipped (%s)", t->req->label,
-               clipline_strerror(ret));
+        note_damage(t, is_video, packet_time(pkt), ret);
         return 0;
     }
     for (;;) {
         ret = avcodec_receive_frame(dec, t->frame);
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
             return 0;
+        if (ret < 0 && ret != AVERROR(ENOMEM) && errors++ < 64) {
+            note_damage(t, is_video, packet_time(pkt), ret);
+            continue;
+        }
         if (ret < 0)
             return tc_fail(t, CLIPLINE_ERROR_INPUT, ret, "decoding failed");
+        if (t->frame->decode_error_flags || (t->frame->flags & AV_FRAME_FLAG_CORRUPT))
+            note_damage(t, is_video, t->frame->best_effort_timestamp, 0);
         if (is_video && !t->video_done)
             ret = video_frame(t, t->frame);
         else if (!is_video && !t->audio_done)
@@ -778,17 +821,45 @@ static int decode(transcoder *t, AVCodecContext *dec, AVPacket *pkt, int is_vide
     }
 }
 
+/* Seconds of the clip the video has reached. */
+static double video_reached_s(const transcoder *t)
+{
+    AVStream *vs = t->in->streams[t->vidx];
+    return t->pgraph ? t->v_last_rel * av_q2d(vs->time_base) + av_q2d(av_inv_q(t->frame_rate)) : 0;
+}
+
+/* The source ended before the clip did: a file cut short (copied
+ * incompletely, still being written, its index claiming more than it
+ * holds). Tolerated up to two frames, a rounding of the container's length. */
+static int check_ended_early(transcoder *t)
+{
+    if (t->req->out_us == INT64_MAX || !t->pgraph)
+        return 0;
+    double reached = video_reached_s(t), want = (t->req->out_us - t->req->in_us) / 1e6;
+    if (want - reached <= 2 * av_q2d(av_inv_q(t->frame_rate)) + 1e-3)
+        return 0;
+    return cl_fail(t->c, CLIPLINE_ERROR_INPUT,
+                   "%s: %s ends at %.3f s, before the clip's end at %.3f s: the file is cut short%s "
+                   "(copied incompletely, or still being written?)",
+                   t->req->label, t->req->source, (t->req->in_us / 1e6) + reached, t->req->out_us / 1e6,
+                   t->damaged ? " or damaged from there on" : "");
+}
+
 static int run_loop(transcoder *t)
 {
     int ret = 0;
     while (!t->video_done || (!t->audio_done && !t->silent)) {
         if (t->c->interrupted)
             return cl_fail(t->c, CLIPLINE_ERROR_INTERRUPTED, "%s: interrupted", t->req->label);
+        cl_ffmpeg_said_clear(); /* what the demuxer says of this read */
         ret = av_read_frame(t->in, t->pkt);
         if (ret == AVERROR_EOF)
             break;
-        if (ret < 0)
-            return tc_fail(t, CLIPLINE_ERROR_INPUT, ret, "cannot read the source");
+        if (ret < 0) {
+            char why[CL_WHY_MAX];
+            return cl_fail(t->c, CLIPLINE_ERROR_INPUT, "%s: cannot read %s after %.3f s: %s", t->req->label,
+                           t->req->source, (t->req->in_us / 1e6) + video_reached_s(t), cl_averr_why(ret, why));
+        }
         if (t->pkt->stream_index == t->vidx && !t->video_done)
             ret = decode(t, t->vdec, t->pkt, 1);
         else if (t->pkt->stream_index == t->aidx && !t->audio_done)
@@ -798,12 +869,17 @@ static int run_loop(transcoder *t)
             return ret;
     }
     /* end of the source or of the clip: flush decoders and filters */
-    if (!t->video_done && ((ret = decode(t, t->vdec, NULL, 1)) < 0 || (ret = video_frame(t, NULL)) < 0))
+    if (!t->video_done && ((ret = decode(t, t->vdec, NULL, 1)) < 0 || (ret = check_ended_early(t)) < 0 ||
+                           (ret = video_frame(t, NULL)) < 0))
         return ret;
-    if (!t->started)
+    if (!t->started) {
+        char why[300] = "";
+        if (t->damaged && *cl_ffmpeg_said())
+            snprintf(why, sizeof(why), "; its pictures could not be decoded: %s", cl_ffmpeg_said());
         return cl_fail(t->c, CLIPLINE_ERROR_INPUT,
-                       "%s: no video frame lies inside the clip (in %.3f s, source %s)",
-                       t->req->label, t->req->in_us / 1e6, t->req->source);
+                       "%s: no video frame lies inside the clip (in %.3f s, source %s)%s",
+                       t->req->label, t->req->in_us / 1e6, t->req->source, why);
+    }
     if (t->aidx >= 0 && !t->audio_done &&
         ((ret = decode(t, t->adec, NULL, 0)) < 0 || (ret = audio_frame(t, NULL)) < 0))
         return ret;
@@ -931,6 +1007,16 @@ int cl_media_transcode(clipline_context *c, cl_clip_req *req)
     ret = join_renditions(&t, ret);
     if (ret >= 0)
         report_progress(&t, 1);
+    if (ret >= 0 && t.damaged) { /* published, and said so */
+        char first[48] = "";
+        if (t.damage_first_s >= 0)
+            snprintf(first, sizeof(first), " (the first near %.3f s)", t.damage_first_s);
+        const char *what = t.damaged == 1 ? "packet or frame" : "packets or frames";
+        note_fix(&t, "damaged recording: %d %s could not be decoded%s; concealed", t.damaged, what, first);
+        cl_log(c, CLIPLINE_LOG_WARNING, "%s: %s is damaged: %d %s could not be decoded%s; the clip conceals the "
+               "damage (check it there) and its manifest says so", req->label, req->source, t.damaged, what,
+               first);
+    }
     if (ret >= 0 && req->poster_path) {
         req->report.poster_time_s = (t.poster.best_index + t.lead_frames) / av_q2d(t.frame_rate);
         ret = cl_poster_write(c, &t.poster, req->poster_path, &t.props, req->poster_max_width,

@@ -103,7 +103,7 @@ static int scan_end(clipline_context *c, const cl_trim_scan *r, end_scan *e)
     AVFrame *f = av_frame_alloc();
     int ret = pkt && f ? avformat_open_input(&in, r->source, NULL, NULL) : AVERROR(ENOMEM);
     if (ret >= 0)
-        ret = avformat_find_stream_info(in, NULL);
+        ret = cl_find_stream_info(in);
     int idx[2] = { -1, -1 };
     if (ret >= 0) {
         idx[0] = r->black ? av_find_best_stream(in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0) : -1;

@@ -172,12 +172,18 @@ static int level_number(const char *level)
     return (int)lround(l * 10);
 }
 
+/* The output as messages name it. */
+static const char *shown(const cl_verify_req *v)
+{
+    return v->name ? v->name : v->path;
+}
+
 #define CHECK(cond, ...)                                                                   \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
             char why_[512];                                                                \
             snprintf(why_, sizeof(why_), __VA_ARGS__);                                     \
-            ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: %s", v->path, \
+            ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: %s", shown(v), \
                           why_);                                                           \
             goto end;                                                                      \
         }                                                                                  \
@@ -198,11 +204,11 @@ static int verify_playlist(clipline_context *c, const cl_verify_req *v, playlist
     int ret = cl_read_file(v->path, 4 << 20, &text, NULL), segs = 0, ended = 0, map = 0;
     *total = 0;
     if (ret < 0 || !dir) {
-        ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: unreadable playlist", v->path);
+        ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: unreadable playlist", shown(v));
         goto end;
     }
     if (strncmp(text, "#EXTM3U", 7)) {
-        ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: not an M3U8 playlist", v->path);
+        ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: not an M3U8 playlist", shown(v));
         goto end;
     }
     for (char *save = NULL, *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
@@ -224,12 +230,12 @@ static int verify_playlist(clipline_context *c, const cl_verify_req *v, playlist
         int missing = !f || access(f, R_OK) != 0;
         free(f);
         if (missing) {
-            ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: %s is missing", v->path, name);
+            ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: %s is missing", shown(v), name);
             goto end;
         }
     }
     if (!ended || !map || !segs)
-        ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: %s", v->path,
+        ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: %s", shown(v),
                       !ended ? "the playlist does not end (no #EXT-X-ENDLIST)"
                       : !map ? "no init segment (#EXT-X-MAP)" : "no segments");
 end:
@@ -245,10 +251,10 @@ int cl_media_verify(clipline_context *c, const cl_verify_req *v)
     int ret = avformat_open_input(&fmt, v->path, NULL, NULL);
     if (ret < 0)
         return cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: cannot reopen (%s)",
-                       v->path, cl_averr(ret, e));
+                       shown(v), cl_averr(ret, e));
     if ((ret = avformat_find_stream_info(fmt, NULL)) < 0) {
         ret = cl_fail(c, CLIPLINE_ERROR_VERIFY, "%s: verification failed: unreadable streams (%s)",
-                      v->path, cl_averr(ret, e));
+                      shown(v), cl_averr(ret, e));
         goto end;
     }
     playlist_facts pf = { 0 };

@@ -79,7 +79,13 @@ static json_t *check_file(const char *path, const char *lang_opt)
     else
         lang_of(path, lang);
     json_t *r = json_pack("{s:s,s:s?}", "file", path, "language", lang[0] ? lang : NULL);
-    int ok = 1, ret = cl_read_file(path, CLSUB_MAX_INPUT_BYTES, &bytes, &len);
+    struct stat st;
+    int ok = 1, ret = 0;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a pipe would block, a device never end */
+        snprintf(err, sizeof(err), "not a file (a pipe, a device or a folder)");
+        goto end;
+    }
+    ret = cl_read_file(path, CLSUB_MAX_INPUT_BYTES, &bytes, &len);
     if (ret < 0) {
         snprintf(err, sizeof(err), "%s", ret == CLIPLINE_ERROR_LIMIT ? "larger than 16 MiB" : strerror(AVUNERROR(ret)));
         goto end;

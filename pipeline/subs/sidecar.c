@@ -149,10 +149,15 @@ int cl_subs_scan(clipline_context *c, const char *dir, const char *clip, cl_sub_
     if (!v)
         return AVERROR(ENOMEM);
     n = drop_unsettled(c, v, n);
-    for (int i = 0; ret >= 0 && i < n; i++)
-        if (cl_sha256_file(v[i].path, v[i].sha256, NULL) < 0)
+    for (int i = 0; ret >= 0 && i < n; i++) {
+        struct stat st; /* a pipe would block the run, a device never end */
+        if (stat(v[i].path, &st) == 0 && !S_ISREG(st.st_mode))
+            ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: not a file (a pipe, a device or a folder); "
+                          "subtitles are read from files", v[i].path);
+        else if (cl_sha256_file(v[i].path, v[i].sha256, NULL) < 0)
             ret = cl_fail(c, CLIPLINE_ERROR_SUBTITLE, "%s: cannot read: %s", v[i].path,
                           strerror(errno));
+    }
     if (ret < 0) {
         cl_subs_free(&v, n);
         return ret;

@@ -17,6 +17,18 @@ gen() { "$mk" "$@" --quiet; }
 [ -s silent.mp4 ] || gen silent.mp4 --duration 2 --video "testsrc2=size=640x360:rate=30" --vopt preset=ultrafast
 # audio only
 [ -s voice.m4a ] || gen voice.m4a --duration 2 --audio "sine=frequency=220:sample_rate=48000"
+# small recordings that test-hostile.sh and test-paths.sh damage, cut and rename
+# (320x240 at 25 fps with a tone): the index (moov) at the end, at the front
+# (faststart), Matroska, 300 audio streams, and a longer one (10 s)
+mkdir -p hostile
+small() { gen "hostile/$1" --duration "$2" --video "testsrc2=size=320x240:rate=25" \
+  --audio "sine=frequency=440:sample_rate=48000" --vopt preset=ultrafast "${@:3}"; }
+[ -s hostile/good.mp4 ] || small good.mp4 3
+[ -s hostile/faststart.mp4 ] || small faststart.mp4 3 --mopt movflags=+faststart
+[ -s hostile/good.mkv ] || small good.mkv 3
+[ -s hostile/long.mp4 ] || small long.mp4 10
+[ -s hostile/streams.mkv ] || gen hostile/streams.mkv --duration 1 --video "testsrc2=size=320x240:rate=25" \
+  --audio "sine=frequency=440:sample_rate=8000" --aopt b=16k --audio-copies 300 --vopt preset=ultrafast
 # broken files
 : > empty.mov
 printf 'this is not a recording\n' > text.mov

@@ -41,7 +41,7 @@
 enum OptionId {
     OPT_DURATION = 1, OPT_VIDEO, OPT_VCODEC, OPT_VOPT, OPT_PIX_FMT, OPT_VFR,
     OPT_AUDIO, OPT_AUDIO_FILE, OPT_ACODEC, OPT_AOPT, OPT_ROTATE, OPT_FIELD_ORDER,
-    OPT_SAR, OPT_AUDIO_DELAY, OPT_FORMAT, OPT_METADATA, OPT_QUIET, OPT_HELP,
+    OPT_SAR, OPT_AUDIO_DELAY, OPT_AUDIO_COPIES, OPT_FORMAT, OPT_MOPT, OPT_METADATA, OPT_QUIET, OPT_HELP,
 };
 
 typedef struct OptionDef {
@@ -74,7 +74,11 @@ static const OptionDef option_table[] = {
       "stream is coded interlaced (+ildct+ilme)" },
     { "sar", "N:D", OPT_SAR, "sample aspect ratio" },
     { "audio-delay", "SECONDS", OPT_AUDIO_DELAY, "start the audio stream this late" },
+    { "audio-copies", "N", OPT_AUDIO_COPIES, "write the audio stream N times (N streams with the same\n"
+      "packets), for files with very many streams" },
     { "format", "NAME", OPT_FORMAT, "muxer (default: chosen by OUT's extension)" },
+    { "mopt", "KEY=VALUE", OPT_MOPT, "muxer option, repeatable (e.g. movflags=+faststart);\n"
+      "an option the muxer does not use is an error" },
     { "metadata", "KEY=VALUE", OPT_METADATA, "container metadata, repeatable" },
     { "quiet", NULL, OPT_QUIET, "do not print the summary line" },
     { "help", NULL, OPT_HELP, "show this help" },
@@ -93,7 +97,9 @@ typedef struct Settings {
     enum AVFieldOrder field_order;
     AVRational sar;
     double audio_delay;
+    int audio_copies;
     const char *format;
+    AVDictionary *mopts;
     AVDictionary *metadata;
     int quiet;
 } Settings;
@@ -122,6 +128,8 @@ typedef struct Output {
     char *tmp;
     Track video, audio;
     int has_video, has_audio;
+    AVStream **copies; /* --audio-copies: the audio's other streams */
+    int nb_copies;
 } Output;
 
 static void fail(const char *fmt, ...)
@@ -238,7 +246,17 @@ static int apply_option(Settings *s, enum OptionId id, const char *v)
         }
         break;
     case OPT_AUDIO_DELAY: ret = parse_number(v, "--audio-delay", &s->audio_delay); break;
+    case OPT_AUDIO_COPIES: {
+        double n;
+        if ((ret = parse_number(v, "--audio-copies", &n)) >= 0 && (n < 1 || n > 1000 || n != floor(n))) {
+            fail("--audio-copies expects a whole number from 1 to 1000, got '%s'", v);
+            ret = AVERROR(EINVAL);
+        }
+        s->audio_copies = ret >= 0 ? (int)n : 0;
+        break;
+    }
     case OPT_FORMAT:      s->format = v; break;
+    case OPT_MOPT:        ret = add_kv(&s->mopts, v, "--mopt"); break;
     case OPT_METADATA:    ret = add_kv(&s->metadata, v, "--metadata"); break;
     case OPT_QUIET:       s->quiet = 1; break;
     case OPT_HELP:        break;
@@ -258,6 +276,10 @@ static int check_settings(const Settings *s)
     }
     if (!s->video && !s->audio && !s->audio_file) {
         fail("nothing to write: give --video, --audio or --audio-file");
+        return AVERROR(EINVAL);
+    }
+    if (s->audio_copies > 1 && !s->audio && !s->audio_file) {
+        fail("--audio-copies needs --audio or --audio-file");
         return AVERROR(EINVAL);
     }
     if (s->audio && s->audio_file) {
@@ -616,6 +638,20 @@ static int setup_audio(Output *o, const Settings *s)
         av_buffersink_set_frame_size(t->sink, (unsigned)t->enc->frame_size);
     t->offset = llrint(s->audio_delay * t->enc->sample_rate);
     t->clock = s->audio_delay;
+    if (s->audio_copies > 1 && !(o->copies = av_calloc((size_t)s->audio_copies - 1, sizeof(*o->copies)))) {
+        ret = AVERROR(ENOMEM);
+        goto end;
+    }
+    for (; o->nb_copies < s->audio_copies - 1; o->nb_copies++) {
+        AVStream *st = o->copies[o->nb_copies] = avformat_new_stream(o->oc, NULL);
+        if (!st) {
+            ret = AVERROR(ENOMEM);
+            goto end;
+        }
+        st->time_base = t->st->time_base;
+        if ((ret = avcodec_parameters_copy(st->codecpar, t->st->codecpar)) < 0)
+            goto end;
+    }
 end:
     av_dict_free(&opts);
     return ret;
@@ -639,7 +675,18 @@ static int encode(Output *o, Track *t, AVFrame *frame)
         }
         t->pkt->stream_index = t->st->index;
         av_packet_rescale_ts(t->pkt, t->enc->time_base, t->st->time_base);
-        if ((ret = av_interleaved_write_frame(o->oc, t->pkt)) < 0) {
+        for (int k = 0; t == &o->audio && k < o->nb_copies && ret >= 0; k++) { /* --audio-copies */
+            AVPacket *copy = av_packet_clone(t->pkt);
+            if (!copy)
+                return AVERROR(ENOMEM);
+            copy->stream_index = o->copies[k]->index;
+            av_packet_rescale_ts(copy, t->st->time_base, o->copies[k]->time_base);
+            ret = av_interleaved_write_frame(o->oc, copy);
+            av_packet_free(&copy);
+        }
+        if (ret >= 0)
+            ret = av_interleaved_write_frame(o->oc, t->pkt);
+        if (ret < 0) {
             fail("cannot write %s: %s", o->tmp, err2str(ret));
             return ret;
         }
@@ -743,12 +790,19 @@ static int open_output(Output *o, const Settings *s)
     }
     if (!(o->tmp = av_asprintf("%s.tmp", s->out)))
         return AVERROR(ENOMEM);
+    if (!(o->oc->oformat->flags & AVFMT_NOFILE)) { /* what a muxer opens again (movflags=+faststart):
+                                                     * the file written; image2 names its own files */
+        av_freep(&o->oc->url);
+        if (!(o->oc->url = av_strdup(o->tmp)))
+            return AVERROR(ENOMEM);
+    }
     return av_dict_copy(&o->oc->metadata, s->metadata, 0);
 }
 
 static int generate(const Settings *s)
 {
     Output o = { 0 };
+    AVDictionary *mopts = NULL;
     int ret, opened = 0, nofile;
     if ((ret = open_output(&o, s)) < 0)
         goto end;
@@ -764,10 +818,18 @@ static int generate(const Settings *s)
         goto end;
     }
     opened = !nofile;
-    if ((ret = avformat_write_header(o.oc, NULL)) < 0) {
+    if ((ret = av_dict_copy(&mopts, s->mopts, 0)) < 0)
+        goto end;
+    if ((ret = avformat_write_header(o.oc, &mopts)) < 0) {
         fail("cannot write the %s header: %s", o.oc->oformat->name, err2str(ret));
         goto end;
     }
+    for (const AVDictionaryEntry *e = NULL; (e = av_dict_get(mopts, "", e, AV_DICT_IGNORE_SUFFIX));) {
+        fail("option '%s=%s' is not used by the %s muxer", e->key, e->value, o.oc->oformat->name);
+        ret = AVERROR_OPTION_NOT_FOUND;
+    }
+    if (ret < 0)
+        goto end;
     if ((ret = run_tracks(&o)) < 0)
         goto end;
     if ((ret = av_write_trailer(o.oc)) < 0) {
@@ -795,6 +857,8 @@ end:
     }
     free_track(&o.video);
     free_track(&o.audio);
+    av_dict_free(&mopts);
+    av_free(o.copies);
     avformat_free_context(o.oc);
     av_free(o.tmp);
     return ret;
@@ -815,5 +879,6 @@ end:
     av_dict_free(&s.vopts);
     av_dict_free(&s.aopts);
     av_dict_free(&s.metadata);
+    av_dict_free(&s.mopts);
     return status;
 }

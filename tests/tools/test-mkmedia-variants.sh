@@ -84,6 +84,14 @@ if command -v sox >/dev/null; then
     }
 fi
 
+# muxer options (the index at the front), one audio stream written several times
+mk fast.mp4 --duration 1 --video "$SRC" --mopt movflags=+faststart &&
+    check "faststart: the box after ftyp" moov "$(head -c 40 "$WORK/fast.mp4" | tail -c 4)"
+check "default: the box after ftyp" free "$(head -c 40 "$WORK/norot.mp4" | tail -c 4)"
+mk copies.mkv --duration 1 --video "$SRC" --audio "$SINE" --audio-copies 5 &&
+    check "audio copies" 5 "$(probe copies.mkv a stream=index | wc -l)"
+mk_fails "unused muxer option" "bogus" "$WORK/bad.mp4" --duration 1 --video "$SRC" --mopt bogus=1
+
 # errors: unused encoder option, bad usage, no partial output left behind
 mk_fails "unused encoder option" "bogus" "$WORK/bad.mp4" --duration 1 --video "$SRC" --vopt bogus=1
 check "no output after failure" "" "$(find "$WORK" -name 'bad*')"
