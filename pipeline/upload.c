@@ -7,7 +7,7 @@
  * The files go in the publish order of a run, so that a reader never sees
  * a clip before it is whole: media, segments, posters and sidecars first;
  * then media playlists; then master playlists; then each clip's
- * manifest.json; the destination's manifest.json and index.html last. A
+ * manifest.json; the destination's manifest.json, then index.html. A
  * clip (interview/clip folder) one of whose files failed gets none of its
  * later files, and the destination's manifest is not sent when any file
  * failed. Within a step, `jobs` files are sent at once, each worker with
@@ -35,7 +35,7 @@
 #include "storage/s3_internal.h"
 #include "storage/storage.h"
 
-enum { STEP_MEDIA, STEP_PLAYLIST, STEP_MASTER, STEP_CLIP_MANIFEST, STEP_LAST, NB_STEPS };
+enum { STEP_MEDIA, STEP_PLAYLIST, STEP_MASTER, STEP_CLIP_MANIFEST, STEP_LAST, STEP_PAGE, NB_STEPS };
 
 typedef struct up_file {
     char *rel;
@@ -87,8 +87,10 @@ static int step_of(const char *rel)
     const char *base = strrchr(rel, '/');
     base = base ? base + 1 : rel;
     size_t l = strlen(base);
-    if (base == rel && (!strcmp(base, "manifest.json") || !strcmp(base, "index.html")))
+    if (base == rel && !strcmp(base, "manifest.json"))
         return STEP_LAST;
+    if (base == rel && !strcmp(base, "index.html")) /* as a run writes it: after the manifest */
+        return STEP_PAGE;
     if (!strcmp(base, "manifest.json"))
         return STEP_CLIP_MANIFEST;
     if (!strcmp(base, "master.m3u8"))
@@ -173,7 +175,7 @@ static int by_step_then_name(const void *a, const void *b)
 /* Whether an earlier file of f's clip (or, for the last step, any file) failed. */
 static int held_back(const up_state *u, const up_file *f)
 {
-    if (f->step == STEP_LAST)
+    if (f->step >= STEP_LAST)
         return u->failed;
     size_t pl = clip_prefix(f->rel);
     for (size_t i = 0; pl && i < u->n && u->files[i].step < f->step; i++)

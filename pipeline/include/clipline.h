@@ -301,7 +301,7 @@ CLIPLINE_API void clipline_default_upload_options(clipline_upload_options *o);
  * Sends a folder a run wrote (its outputs, manifests, review page) to
  * o->dest in publish order: media, segments, posters and sidecars; media
  * playlists; master playlists; each clip's manifest.json; the destination's
- * manifest.json and index.html. A clip whose file failed gets none of its
+ * manifest.json, then index.html. A clip whose file failed gets none of its
  * later files, and the destination's manifest is sent only when every file
  * went. Skips what is there with the same sha256 and resumes interrupted
  * multipart uploads; a file whose bytes differ from the sha256 that the

@@ -5,8 +5,8 @@
 #   test-s3-upload.sh CLIPLINE MKMEDIA S3_TEST_SERVER SIGV4_PROXY_JS REPO
 # Checks: every file lands byte for byte; the proxy's log shows the publish
 # order (per clip: media and segments, then media playlists, then the master
-# playlist, then the clip's manifest; the destination's manifest.json and
-# index.html last); a second upload sends nothing (HEADs only); a local file
+# playlist, then the clip's manifest; the destination's manifest.json, then
+# index.html, last); a second upload sends nothing (HEADs only); a local file
 # whose bytes no longer match manifest.json is not sent, its clip's later
 # files are held back, the destination's manifest is not sent, the other clip
 # lands whole, exit 1; a large file whose every part fails ends in a clear
@@ -92,8 +92,8 @@ for c in a b; do
   [ "$m" -lt "$pl" ] && [ "$pl_last" -lt "$ma" ] && [ "$ma" -lt "$cm" ] ||
     fail "clip $c: not in publish order (media $m, playlists $pl-$pl_last, master $ma, manifest $cm)"
 done
-[ "$(tail -2 "$work/order.txt" | sort | tr '\n' ' ')" = "index.html manifest.json " ] ||
-  fail "the destination's manifest and page did not arrive last: $(tail -3 "$work/order.txt")"
+[ "$(tail -2 "$work/order.txt" | tr '\n' ' ')" = "manifest.json index.html " ] ||
+  fail "the destination's manifest, then its page, did not arrive last: $(tail -3 "$work/order.txt")"
 grep -c . "$work/order.txt" >/dev/null
 
 start_proxy up2
