@@ -514,6 +514,7 @@ static int run_item(batch *b, const item_ref *it)
         cl_fail(rs->c, it->ferr, "%s", it->ferr_msg);
     RS_COUNT(rs, items, 1);
     cl_progress(rs->c, "item", item, NULL, NULL, -1);
+    cl_storage_set_item(item); /* upload progress names it */
     int ret = run_clip(rs, it->iv, it->clip, it->f, it->ferr);
     /* a storage failure may pass (the s3 backend has already retried each
      * request): the item is tried again, after a pause; what it published
@@ -526,6 +527,7 @@ static int run_item(batch *b, const item_ref *it)
             av_usleep(100000);
         ret = run_clip(rs, it->iv, it->clip, it->f, it->ferr);
     }
+    cl_storage_set_item(NULL);
     clipline_progress done = cl_progress_make("done", item, NULL, NULL);
     done.percent = 100;
     done.eta_s = 0;

@@ -221,10 +221,15 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&u->lock);
         if (!f || atomic_load(&u->stop) || u->c->interrupted)
             break;
-        clipline_progress p = cl_progress_make("progress", NULL, f->rel, "publish");
+        char item[CL_DETAIL_MAX]; /* its interview/clip, as a run names it */
+        size_t pl = clip_prefix(f->rel);
+        snprintf(item, sizeof(item), "%.*s", (int)(pl ? pl : strlen(f->rel)), f->rel);
+        cl_storage_set_item(item);
+        clipline_progress p = cl_progress_make("progress", item, f->rel, "publish");
         p.bytes = f->bytes;
         cl_progress_ev(u->c, &p);
         int ret = send_one(u, st, f);
+        cl_storage_set_item(NULL);
         pthread_mutex_lock(&u->lock);
         if (ret < 0) {
             f->status = -1;
@@ -242,7 +247,7 @@ static void *worker(void *arg)
             u->sum.bytes += f->bytes;
         }
         pthread_mutex_unlock(&u->lock);
-        p = cl_progress_make("done", NULL, f->rel, "publish");
+        p = cl_progress_make("done", item, f->rel, "publish");
         p.bytes = f->bytes;
         p.status = ret < 0 ? "failed" : "ok";
         cl_progress_ev(u->c, &p);

@@ -93,6 +93,9 @@ static void to_json_locked(void *opaque, const clipline_progress *p)
     set_num(o, "eta_s", p->eta_s);
     if (p->bytes >= 0)
         json_object_set_new(o, "bytes", json_integer(p->bytes));
+    if (p->bytes_done >= 0)
+        json_object_set_new(o, "bytes_done", json_integer(p->bytes_done));
+    set_num(o, "bytes_per_s", p->bytes_per_s);
     if (p->status)
         json_object_set_new(o, "status", json_string(p->status));
     if (!strcmp(p->event, "summary")) {
@@ -140,6 +143,8 @@ static void to_tty_locked(void *opaque, const clipline_progress *p)
             snprintf(pct, sizeof(pct), " %3.0f%%", p->percent);
         if (p->speed > 0)
             snprintf(speed, sizeof(speed), " %.2fx", p->speed);
+        else if (p->bytes_per_s >= 0)
+            snprintf(speed, sizeof(speed), " %.1f MiB/s", p->bytes_per_s / 1048576.0);
         if (p->eta_s >= 0)
             snprintf(eta, sizeof(eta), " ETA %d:%02d", (int)p->eta_s / 60, (int)p->eta_s % 60);
         snprintf(rows[r].text, sizeof(rows[r].text), "%s%s%s%s%s%s", p->phase ? p->phase : "",

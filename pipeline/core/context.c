@@ -208,7 +208,8 @@ void cl_progress_ev(const clipline_context *c, const clipline_progress *p)
 clipline_progress cl_progress_make(const char *event, const char *item, const char *output, const char *phase)
 {
     return (clipline_progress){ .event = event, .item = item, .output = output, .phase = phase, .percent = -1,
-                                .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = -1 };
+                                .out_time_s = -1, .fps = -1, .speed = -1, .eta_s = -1, .bytes = -1,
+                                .bytes_done = -1, .bytes_per_s = -1 };
 }
 
 void cl_progress(const clipline_context *c, const char *event, const char *item, const char *output,

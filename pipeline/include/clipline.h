@@ -99,7 +99,8 @@ typedef struct clipline_progress {
                            item finished), "summary" (the run's end) */
     const char *item;   /* "interview/clip"; NULL for "summary" */
     const char *output; /* the output's path at the destination, or NULL for the item */
-    const char *phase;  /* "probe", "encode", "verify", "publish"; NULL when none */
+    const char *phase;  /* "probe", "encode", "verify", "publish", "upload" (bytes going to
+                           object storage); NULL when none */
     double percent;     /* 0-100 of the phase, < 0 when unknown */
     double out_time_s;  /* encode: media time done so far */
     double fps;         /* encode: frames per second, so far */
@@ -109,6 +110,10 @@ typedef struct clipline_progress {
     const char *status; /* "done": "ok" or "failed"; else NULL */
     /* "summary" only */
     int items, items_ok, items_failed, outputs_built, outputs_up_to_date;
+    /* "upload": bytes of the output sent so far, and the rate (bytes per
+     * second, since the output's upload began); else -1 */
+    int64_t bytes_done;
+    double bytes_per_s;
 } clipline_progress;
 typedef void (*clipline_progress_cb)(void *opaque, const clipline_progress *p);
 

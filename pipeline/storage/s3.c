@@ -213,8 +213,35 @@ static int seek_cb(void *opaque, curl_off_t offset, int origin)
 
 static int xferinfo_cb(void *opaque, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-    const clipline_context *c = opaque;
-    return c->interrupted ? 1 : 0;
+    const s3_resp *rs = opaque;
+    if (rs->rq && rs->rq->meter)
+        cl_s3_meter_update(rs->rq->meter, un, 0);
+    return rs->c->interrupted ? 1 : 0;
+}
+
+void cl_s3_meter_start(cl_s3_meter *m, cl_storage *st, const char *rel, int64_t total)
+{
+    *m = (cl_s3_meter){ .st = st, .rel = rel, .item = cl_storage_item(), .total = total,
+                        .t0 = cl_now_s() };
+}
+
+void cl_s3_meter_update(cl_s3_meter *m, int64_t done, int final)
+{
+    double now = cl_now_s();
+    if (!m->st->c->s.progress_cb || (!final && now - m->last < 0.5))
+        return;
+    m->last = now;
+    m->done = done;
+    clipline_progress p = cl_progress_make("progress", m->item, m->rel, "upload");
+    double dt = now - m->t0;
+    p.bytes = m->total;
+    p.bytes_done = done;
+    p.percent = m->total > 0 ? 100.0 * (double)done / (double)m->total : 100;
+    if (dt > 0.2 && done > 0) {
+        p.bytes_per_s = done / dt;
+        p.eta_s = (m->total - done) / p.bytes_per_s;
+    }
+    cl_progress_ev(m->st->c, &p);
 }
 
 /* ---- one request ---- */
@@ -318,7 +345,7 @@ static void set_options(cl_storage *st, CURL *h, char *errbuf, const s3_req *rq,
     curl_easy_setopt(h, CURLOPT_SEEKDATA, rs);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, st->c);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, rs);
     set_method(h, rq);
     if (!strcmp(rq->method, "POST"))
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->mem ? rq->mem : "");
@@ -357,6 +384,7 @@ int cl_s3_prepare(cl_storage *st, CURL *h, char *errbuf, const s3_req *rq, s3_re
     }
     rs->h = h;
     rs->rq = rq;
+    rs->c = st->c;
     rs->pos = 0;
     errbuf[0] = '\0';
     set_options(st, h, errbuf, rq, rs, url.p, *hl); /* curl copies the URL */
@@ -538,11 +566,11 @@ end:
 }
 
 static int put_single(cl_storage *st, const char *key, int fd, int64_t size, const char *sha,
-                      const cl_s3_kv *h, int nh, const char *what)
+                      const cl_s3_kv *h, int nh, const char *what, cl_s3_meter *meter)
 {
     s3_resp rs = { 0 };
     s3_req rq = { .method = "PUT", .key = key, .headers = h, .nb_headers = nh, .fd = fd,
-                  .offset = 0, .length = size, .payload_hash = sha };
+                  .offset = 0, .length = size, .payload_hash = sha, .meter = meter };
     int ret = cl_s3_call(st, &rq, &rs, what);
     if (ret >= 0 && rs.status != 200)
         ret = cl_s3_status_error(st, &rs, what);
@@ -584,10 +612,14 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
     cl_s3_kv h[] = { { "content-type", ct },
                      { "cache-control", cl_s3_cache_control(rel, ct) },
                      { "x-amz-meta-sha256", sha } };
+    cl_s3_meter meter;
+    cl_s3_meter_start(&meter, st, rel, size);
     if (size > p->cfg.multipart_threshold)
-        ret = cl_s3_put_multipart(st, key, fd, size, sha, h, 3, what);
+        ret = cl_s3_put_multipart(st, key, fd, size, sha, h, 3, what, &meter);
     else
-        ret = put_single(st, key, fd, size, sha, h, 3, what);
+        ret = put_single(st, key, fd, size, sha, h, 3, what, &meter);
+    if (ret >= 0)
+        cl_s3_meter_update(&meter, size, 1);
     if (ret >= 0) {
         cl_log(st->c, CLIPLINE_LOG_VERBOSE, "s3://%s/%s: uploaded %lld bytes", p->cfg.bucket, key,
                (long long)size);

@@ -24,6 +24,18 @@ typedef struct s3_priv {
     char errbuf[CURL_ERROR_SIZE];
 } s3_priv;
 
+/* Upload progress of one output: "progress" events of phase "upload" for
+ * the thread's item, at most every half second, and one at the end. */
+typedef struct cl_s3_meter {
+    cl_storage *st;
+    const char *rel;
+    const char *item;
+    int64_t total, done;
+    double t0, last;
+} cl_s3_meter;
+void cl_s3_meter_start(cl_s3_meter *m, cl_storage *st, const char *rel, int64_t total);
+void cl_s3_meter_update(cl_s3_meter *m, int64_t done, int final);
+
 typedef struct s3_req {
     const char *method;
     const char *key;               /* full object key (prefix included) */
@@ -39,6 +51,7 @@ typedef struct s3_req {
     size_t body_cap;               /* cap on a 2xx response body (0: ERROR_BODY_CAP) */
     int download;                  /* a 2xx response body goes to out_fd, not memory */
     int out_fd;
+    cl_s3_meter *meter;            /* the body's bytes as they go, or NULL */
 } s3_req;
 
 typedef struct s3_resp {
@@ -51,6 +64,7 @@ typedef struct s3_resp {
     char meta_sha256[72];
     int64_t content_length;
     const s3_req *rq;              /* the request whose body is being sent */
+    const clipline_context *c;
     int64_t pos;
 } s3_resp;
 
@@ -75,6 +89,6 @@ void cl_s3_scrub_detail(cl_storage *st);
 
 /* Multipart upload of a file, parts sent in parallel (s3_multipart.c). */
 int cl_s3_put_multipart(cl_storage *st, const char *key, int fd, int64_t size, const char *sha,
-                        const cl_s3_kv *h, int nh, const char *what);
+                        const cl_s3_kv *h, int nh, const char *what, cl_s3_meter *meter);
 
 #endif

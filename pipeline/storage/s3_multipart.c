@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <libavutil/common.h>
 #include <libavutil/error.h>
 #include <openssl/evp.h>
 
@@ -59,6 +60,7 @@ typedef struct mp_upload {
     int nparts, next_part, done;
     char **etags;  /* a part's ETag once the server holds it */
     journal *jn;
+    cl_s3_meter *meter;
     CURLM *m;
     part_slot *slots;
     int nslots;
@@ -315,6 +317,21 @@ static int fill_slots(mp_upload *u)
     return 0;
 }
 
+/* The parts the server holds, and what the parts in flight have sent. */
+static int64_t bytes_sent(const mp_upload *u)
+{
+    int64_t n = 0;
+    for (int i = 0; i < u->nparts; i++)
+        if (u->etags[i])
+            n += FFMIN(u->ps, u->size - (int64_t)i * u->ps);
+    for (int i = 0; i < u->nslots; i++) {
+        curl_off_t up = 0;
+        if (u->slots[i].active && curl_easy_getinfo(u->slots[i].h, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK)
+            n += up;
+    }
+    return FFMIN(n, u->size);
+}
+
 static int run_parts(mp_upload *u)
 {
     int ret = 0;
@@ -338,6 +355,8 @@ static int run_parts(mp_upload *u)
         }
         if (ret >= 0 && u->st->c->interrupted)
             ret = cl_fail(u->st->c, CLIPLINE_ERROR_INTERRUPTED, "s3: %s: interrupted", u->what);
+        if (ret >= 0 && u->meter)
+            cl_s3_meter_update(u->meter, bytes_sent(u), 0);
         if (ret >= 0 && u->done < u->nparts)
             curl_multi_poll(u->m, NULL, 0, 100, NULL); /* at most 100 ms: retries are timed here */
     }
@@ -485,7 +504,7 @@ static int resume(mp_upload *u, const char *sha, char *upload_id, size_t idsize)
 }
 
 int cl_s3_put_multipart(cl_storage *st, const char *key, int fd, int64_t size, const char *sha,
-                        const cl_s3_kv *h, int nh, const char *what)
+                        const cl_s3_kv *h, int nh, const char *what, cl_s3_meter *meter)
 {
     s3_priv *p = st->priv;
     int64_t ps = cl_s3_part_size(size, p->cfg.part_size);
@@ -494,7 +513,7 @@ int cl_s3_put_multipart(cl_storage *st, const char *key, int fd, int64_t size, c
     char **etags = calloc((size_t)nparts, sizeof(*etags));
     journal jn = { .path = journal_path(st, key) };
     mp_upload u = { .st = st, .key = key, .what = what, .fd = fd, .size = size, .ps = ps,
-                    .nparts = nparts, .etags = etags, .jn = &jn };
+                    .nparts = nparts, .etags = etags, .jn = &jn, .meter = meter };
     s3_resp rs = { 0 };
     cl_s3_kv q[] = { { "uploads", NULL } };
     s3_req rq = { .method = "POST", .key = key, .query = q, .nb_query = 1, .headers = h,

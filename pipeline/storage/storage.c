@@ -172,3 +172,15 @@ int cl_storage_set_state_dir(cl_storage *st, const char *dir)
     st->state_dir = dir && *dir ? strdup(dir) : NULL;
     return !dir || !*dir || st->state_dir ? 0 : AVERROR(ENOMEM);
 }
+
+static __thread const char *thread_item;
+
+void cl_storage_set_item(const char *item)
+{
+    thread_item = item;
+}
+
+const char *cl_storage_item(void)
+{
+    return thread_item;
+}

@@ -74,6 +74,11 @@ void cl_storage_remove_private_staging(cl_storage *st);
 /* The folder where the backend may keep state across runs (the cache folder). */
 int cl_storage_set_state_dir(cl_storage *st, const char *dir);
 
+/* The item ("interview/clip") this thread publishes for, named in the
+ * backends' upload progress events; NULL: none. */
+void cl_storage_set_item(const char *item);
+const char *cl_storage_item(void);
+
 /* A new unique staging path for an output that will be published as `rel`. */
 char *cl_storage_staging_path(cl_storage *st, const char *rel);
 

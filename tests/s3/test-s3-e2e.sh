@@ -14,21 +14,17 @@ server=$2
 proxy_js=$3
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-e2e-XXXXXX")
-proxy_pids=()
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cleanup() {
-  for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  s3_stop_proxies
   "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# A clean AWS environment: nothing from the caller's own setup.
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE \
-      AWS_S3_FORCE_PATH_STYLE AWS_S3_ADDRESSING_STYLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
-      CLIPLINE_S3_PART_SIZE CLIPLINE_S3_MULTIPART_THRESHOLD CLIPLINE_S3_MAX_ATTEMPTS
-export HOME="$work/home"
-mkdir -p "$HOME"
+s3_clean_env
 
 timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
 # shellcheck disable=SC1091
@@ -36,21 +32,10 @@ timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work
 upstream=$AWS_ENDPOINT_URL
 data="$CLIPLINE_S3_TEST_DATA/clips"
 
-# start_proxy NAME [proxy options]: sets $proxy_port (runs in this shell, so
-# that its pid is remembered and the proxy stopped at exit)
+# start_proxy NAME [proxy options]: sets $proxy_port
 start_proxy() {
-  local name=$1
-  shift
-  node "$proxy_js" --upstream "$upstream" --keys S3RVER:S3RVER --log "$work/$name.log" \
-    --port-file "$work/$name.port" --max-seconds 280 "$@" >"$work/$name.out" 2>&1 &
-  proxy_pids+=($!)
-  for _ in $(seq 100); do
-    [ -s "$work/$name.port" ] && break
-    sleep 0.1
-  done
-  [ -s "$work/$name.port" ] || fail "the proxy $name did not start: $(cat "$work/$name.out")"
-  touch "$work/$name.log"
-  proxy_port=$(cat "$work/$name.port")
+  s3_proxy "$@"
+  proxy_port=${proxy_url##*:}
 }
 
 start_proxy proxy

@@ -24,21 +24,18 @@ server=$2
 proxy_js=$3
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-resume-XXXXXX")
-proxy_pids=()
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cleanup() {
-  for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  s3_stop_proxies
   "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE \
-      AWS_S3_FORCE_PATH_STYLE AWS_S3_ADDRESSING_STYLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
-      CLIPLINE_S3_MULTIPART_THRESHOLD CLIPLINE_S3_MAX_ATTEMPTS CLIPLINE_S3_STALL_TIMEOUT
-export HOME="$work/home" CLIPLINE_CACHE_DIR="$work/cache"
-export CLIPLINE_S3_PART_SIZE=5242880 CLIPLINE_S3_PARALLEL=2
-mkdir -p "$HOME"
+s3_clean_env
+export CLIPLINE_CACHE_DIR="$work/cache" CLIPLINE_S3_PART_SIZE=5242880 CLIPLINE_S3_PARALLEL=2
 
 timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
 # shellcheck disable=SC1091
@@ -47,19 +44,9 @@ upstream=$AWS_ENDPOINT_URL
 data="$CLIPLINE_S3_TEST_DATA/clips"
 uploads="$data/._S3rver_uploads"
 
-start_proxy() { # NAME [options]: sets $AWS_ENDPOINT_URL to the proxy
-  local name=$1
-  shift
-  node "$proxy_js" --upstream "$upstream" --keys S3RVER:S3RVER --log "$work/$name.log" \
-    --port-file "$work/$name.port" --max-seconds 280 "$@" >"$work/$name.out" 2>&1 &
-  proxy_pids+=($!)
-  for _ in $(seq 100); do
-    [ -s "$work/$name.port" ] && break
-    sleep 0.1
-  done
-  [ -s "$work/$name.port" ] || fail "the proxy $name did not start: $(cat "$work/$name.out")"
-  touch "$work/$name.log"
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$work/$name.port")"
+start_proxy() { # NAME [options]: the client goes through it from now on
+  s3_proxy "$@"
+  export AWS_ENDPOINT_URL=$proxy_url
 }
 stat_of() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" "$1"; }
 parts_sent() { grep -c '^PUT .*partNumber=.* 200$' "$1" || true; }

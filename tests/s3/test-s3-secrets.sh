@@ -22,11 +22,12 @@ set -euo pipefail
 clipline=$1 mkmedia=$2 server=$3 proxy_js=$4 presets=$5
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-secrets-XXXXXX")
-proxy_pids=()
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 declare -A pids
 pattern_saved=""
 cleanup() {
-  for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  s3_stop_proxies
   "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
   [ -z "$pattern_saved" ] || printf '%s\n' "$pattern_saved" > /proc/sys/kernel/core_pattern || true
   rm -rf "$work"
@@ -34,12 +35,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "s3 secrets: FAIL: $*" >&2; exit 1; }
 
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE \
-      AWS_S3_FORCE_PATH_STYLE AWS_S3_ADDRESSING_STYLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
-      AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL AWS_REGION \
-      CLIPLINE_S3_PART_SIZE CLIPLINE_S3_MULTIPART_THRESHOLD CLIPLINE_S3_MAX_ATTEMPTS
-export HOME="$work/home" CLIPLINE_PRESETS=$presets CLIPLINE_CACHE_DIR=$work/cache TMPDIR=$work/tmp
-mkdir -p "$HOME" "$TMPDIR" "$work/out" "$work/aws"
+s3_clean_env
+export CLIPLINE_PRESETS=$presets CLIPLINE_CACHE_DIR=$work/cache TMPDIR=$work/tmp
+mkdir -p "$TMPDIR" "$work/out" "$work/aws"
 cd "$work"
 
 # distinctive secrets, with the / and + of real ones
@@ -79,15 +77,7 @@ data=$(sed -n 's/^export CLIPLINE_S3_TEST_DATA=//p' "$work/server.env")
 start_proxy() {
   local name=$1 secret=$2
   shift 2
-  node "$proxy_js" --upstream "$upstream" --keys "S3RVER:$secret" --log "$work/proxy-$name.log" \
-    --port-file "$work/proxy-$name.port" --max-seconds 280 "$@" > "$work/proxy-$name.out" 2>&1 &
-  proxy_pids+=($!)
-  for _ in $(seq 100); do
-    [ -s "$work/proxy-$name.port" ] && break
-    sleep 0.1
-  done
-  [ -s "$work/proxy-$name.port" ] || fail "the proxy $name did not start: $(cat "$work/proxy-$name.out")"
-  touch "$work/proxy-$name.log"
+  proxy_keys="S3RVER:$secret" s3_proxy "proxy-$name" "$@"
 }
 start_proxy env "$env_secret"
 start_proxy profile "$file_secret" --fail-puts 1

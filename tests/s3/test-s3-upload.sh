@@ -11,13 +11,15 @@
 # files are held back, the destination's manifest is not sent, the other clip
 # lands whole, exit 1; a large file whose every part fails ends in a clear
 # error and an aborted multipart upload while the other clip lands (exit 75);
-# a destination refusing every PUT gives exit 75.
+# upload progress events (phase "upload") give bytes done, rate and ETA while
+# a multipart upload goes; a destination refusing every PUT gives exit 75.
 set -euo pipefail
 clipline=$1 mkmedia=$2 server=$3 proxy_js=$4 repo=$5
 work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-upload-XXXXXX")
-pids=()
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  s3_stop_proxies
   "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -26,11 +28,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # shellcheck source=../cli/lib.sh
 . "$repo/tests/cli/lib.sh"
 
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE \
-      AWS_S3_FORCE_PATH_STYLE AWS_S3_ADDRESSING_STYLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
-      CLIPLINE_S3_PART_SIZE CLIPLINE_S3_MULTIPART_THRESHOLD CLIPLINE_S3_MAX_ATTEMPTS
-export HOME="$work/home" CLIPLINE_CACHE_DIR="$work/cache"
-mkdir -p "$HOME"
+s3_clean_env
+export CLIPLINE_CACHE_DIR="$work/cache"
 presets_with_ladder "$work/presets" "$repo" web-360p web-480p || fail "presets"
 export CLIPLINE_PRESETS="$work/presets"
 
@@ -52,16 +51,9 @@ timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work
 . "$work/server.env"
 upstream=$AWS_ENDPOINT_URL
 data="$CLIPLINE_S3_TEST_DATA/clips"
-start_proxy() { # NAME [options]
-  local name=$1
-  shift
-  node "$proxy_js" --upstream "$upstream" --keys S3RVER:S3RVER --log "$work/$name.log" \
-    --port-file "$work/$name.port" --max-seconds 280 "$@" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s "$work/$name.port" ] && break; sleep 0.1; done
-  [ -s "$work/$name.port" ] || fail "the proxy $name did not start"
-  touch "$work/$name.log"
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$(cat "$work/$name.port")"
+start_proxy() { # NAME [options]: the client goes through it from now on
+  s3_proxy "$@"
+  export AWS_ENDPOINT_URL=$proxy_url
 }
 
 echo "== upload, then the same again =="
@@ -135,6 +127,30 @@ grep -q '^DELETE /clips/site4/expert-01/b/extra.bin?uploadId=.* 204$' "$work/fai
 [ -f "$data/site4/expert-01/b/manifest.json._S3rver_object" ] && fail "clip b's manifest was sent"
 [ -f "$data/site4/manifest.json._S3rver_object" ] && fail "the destination's manifest was sent"
 rm "$local_dir/expert-01/b/extra.bin"
+
+echo "== upload progress: bytes, rate and ETA as the parts go =="
+mkdir -p "$work/big/talk/one"
+head -c $((20 * 1048576)) /dev/urandom >"$work/big/talk/one/one.web-1080p.mp4"
+start_proxy slow --delay-parts 1500
+CLIPLINE_S3_MULTIPART_THRESHOLD=5242880 CLIPLINE_S3_PART_SIZE=5242880 CLIPLINE_S3_PARALLEL=2 \
+  timeout 120 "$clipline" upload --progress json "$work/big" s3://clips/big >"$work/progress.ndjson" 2>"$work/big.err" ||
+  { cat "$work/big.err"; fail "the progress upload failed"; }
+python3 - "$work/progress.ndjson" <<'PY' || fail "upload progress events are wrong"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+up = [e for e in ev if e.get("phase") == "upload" and e.get("output") == "talk/one/one.web-1080p.mp4"]
+total = 20 * 1048576
+assert len(up) >= 3, f"{len(up)} upload events, want 3 or more"
+assert all(e.get("item") == "talk/one" and e.get("bytes") == total for e in up), "item or bytes missing"
+done = [e["bytes_done"] for e in up]
+assert done == sorted(done), f"bytes_done goes back: {done}"
+assert done[-1] == total and up[-1]["percent"] == 100, f"the last event is not complete: {up[-1]}"
+mid = [e for e in up if 0 < e["bytes_done"] < total]
+assert mid, "no event while the parts were going"
+assert all(e.get("bytes_per_s", 0) > 0 and e.get("eta_s", -1) >= 0 for e in mid), f"no rate or ETA: {mid[0]}"
+print(f"upload progress: {len(up)} events, {len(mid)} midway, e.g. {mid[0]['percent']:.0f}% "
+      f"{mid[0]['bytes_per_s'] / 1048576:.1f} MiB/s ETA {mid[0]['eta_s']:.1f} s")
+PY
 
 echo "== a destination that refuses every PUT =="
 start_proxy refuse --fail-puts 10000
