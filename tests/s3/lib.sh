@@ -1,6 +1,6 @@
 # Shell helpers the S3 test scripts share (sourced, never run). They use the
-# script's $work (its folder), $proxy_js (tests/s3/sigv4-proxy.js), $upstream
-# (the S3 test server's endpoint, once started) and its fail().
+# script's $work (its folder), $server (scripts/s3-test-server), $proxy_js
+# (tests/s3/sigv4-proxy.js) and its fail().
 
 proxy_pids=()
 
@@ -38,4 +38,21 @@ s3_proxy() {
 s3_stop_proxies() {
   local p
   for p in "${proxy_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+
+# s3_server BUCKET: the S3 test server started in $work/server with BUCKET;
+# its variables exported (endpoint, test credentials, region), $upstream its
+# endpoint and $data the bucket's folder in its store.
+s3_server() {
+  timeout 60 "$server" start --dir "$work/server" --bucket "$1" --env-file "$work/server.env" >/dev/null
+  # shellcheck disable=SC1091
+  . "$work/server.env"
+  upstream=$AWS_ENDPOINT_URL
+  data="$CLIPLINE_S3_TEST_DATA/$1"
+}
+
+# s3_stop: the proxies and the server, for the exit trap.
+s3_stop() {
+  s3_stop_proxies
+  "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
 }

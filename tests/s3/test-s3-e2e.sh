@@ -17,8 +17,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-e2e-XXXXXX")
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cleanup() {
-  s3_stop_proxies
-  "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
+  s3_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,11 +25,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 s3_clean_env
 
-timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
-# shellcheck disable=SC1091
-. "$work/server.env"
-upstream=$AWS_ENDPOINT_URL
-data="$CLIPLINE_S3_TEST_DATA/clips"
+s3_server clips
 
 # start_proxy NAME [proxy options]: sets $proxy_port
 start_proxy() {

@@ -27,8 +27,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-resume-XXXXXX")
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cleanup() {
-  s3_stop_proxies
-  "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
+  s3_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,11 +36,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 s3_clean_env
 export CLIPLINE_CACHE_DIR="$work/cache" CLIPLINE_S3_PART_SIZE=5242880 CLIPLINE_S3_PARALLEL=2
 
-timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
-# shellcheck disable=SC1091
-. "$work/server.env"
-upstream=$AWS_ENDPOINT_URL
-data="$CLIPLINE_S3_TEST_DATA/clips"
+s3_server clips
 uploads="$data/._S3rver_uploads"
 
 start_proxy() { # NAME [options]: the client goes through it from now on

@@ -27,8 +27,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-secrets-XXXXXX")
 declare -A pids
 pattern_saved=""
 cleanup() {
-  s3_stop_proxies
-  "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
+  s3_stop
   [ -z "$pattern_saved" ] || printf '%s\n' "$pattern_saved" > /proc/sys/kernel/core_pattern || true
   rm -rf "$work"
 }

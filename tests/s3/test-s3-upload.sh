@@ -19,8 +19,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/clipline-s3-upload-XXXXXX")
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cleanup() {
-  s3_stop_proxies
-  "$server" stop --dir "$work/server" >/dev/null 2>&1 || true
+  s3_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,11 +45,7 @@ timeout 240 "$clipline" run -q "$work/job.json" || fail "the local run failed"
 local_dir="$work/local"
 [ -f "$local_dir/expert-01/a/hls/master.m3u8" ] || fail "no HLS ladder in the local run"
 
-timeout 60 "$server" start --dir "$work/server" --bucket clips --env-file "$work/server.env" >/dev/null
-# shellcheck disable=SC1091
-. "$work/server.env"
-upstream=$AWS_ENDPOINT_URL
-data="$CLIPLINE_S3_TEST_DATA/clips"
+s3_server clips
 start_proxy() { # NAME [options]: the client goes through it from now on
   s3_proxy "$@"
   export AWS_ENDPOINT_URL=$proxy_url
