@@ -47,6 +47,16 @@ stat_of() { sed -n "s/.*[ ]$2=\([0-9]*\).*/\1/p" "$1"; }
 parts_sent() { grep -c '^PUT .*partNumber=.* 200$' "$1" || true; }
 journal() { find "$CLIPLINE_CACHE_DIR/uploads" -name "*.json" 2>/dev/null | head -n1 || true; }
 journal_parts() { { grep -o '"[0-9][0-9]*":' "$1" || true; } | wc -l; }
+# settle LOG: until the proxy has forwarded every part it still held (delayed
+# past the client's death): its log stops growing for longer than the delay
+settle() {
+  local n=-1
+  for _ in $(seq 12); do
+    [ "$(wc -l <"$1")" -eq "$n" ] && return 0
+    n=$(wc -l <"$1")
+    sleep 2.5
+  done
+}
 server_parts() { find "$uploads" -name '*.md5' 2>/dev/null | wc -l; }
 # wait_parts N: until the journal lists at least N parts (at most 60 s)
 wait_parts() {
@@ -69,7 +79,7 @@ pid=$!
 wait_parts 2
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
-sleep 2 # parts the proxy still held reach the server (the client never heard of them)
+settle "$work/slow.log" # parts the proxy still held reach the server (the client never heard of them)
 j=$(journal)
 [ -n "$j" ] || fail "no upload journal after the kill"
 before=$(journal_parts "$j")
@@ -126,7 +136,7 @@ pid=$!
 wait_parts 2
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
-sleep 2 # what the proxy still held reaches the server
+settle "$work/slow3.log" # what the proxy still held reaches the server
 head -c $((40 * 1048576)) /dev/urandom >"$work/big2.mp4"
 start_proxy changed
 timeout 120 "$driver" publish s3://clips/up "$work/big2.mp4" "$rel3" >"$work/changed.out" 2>"$work/changed.err" ||
