@@ -53,7 +53,7 @@ static json_t *publish_file(run_state *rs, const char *local, const char *rel, c
     p.percent = 0;
     p.bytes = bytes;
     cl_progress_ev(rs->c, &p);
-    if (cl_storage_publish(rs->st, local, rel, mime) < 0)
+    if (cl_storage_publish(rs->st, local, rel, mime, sha) < 0)
         return NULL;
     p.event = "done";
     p.percent = 100;
@@ -72,7 +72,7 @@ int publish_text(run_state *rs, const char *rel, const char *text, const char *m
         ret = cl_fail(rs->c, CLIPLINE_ERROR_STORAGE, "cannot write %s: %s", staging,
                       clipline_strerror(ret));
     else
-        ret = cl_storage_publish(rs->st, staging, rel, mime);
+        ret = cl_storage_publish(rs->st, staging, rel, mime, NULL);
     if (ret < 0)
         unlink(staging);
     free(staging);

@@ -198,7 +198,7 @@ static int send_one(up_state *u, cl_storage *st, up_file *f)
                            "%s: its bytes no longer match the sha256 manifest.json records (%.12s..., "
                            "now %.12s...); not sent: build it again", f->path, f->sha256, sha);
     }
-    return cl_storage_publish(st, f->path, f->rel, f->mime);
+    return cl_storage_publish(st, f->path, f->rel, f->mime, f->sha256 ? sha : NULL); /* hashed once */
 }
 
 static void *worker(void *arg)

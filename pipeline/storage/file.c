@@ -71,7 +71,8 @@ static int copy_file(const char *from, const char *to)
     return ret;
 }
 
-static int file_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+static int file_publish(cl_storage *st, const char *local, const char *rel, const char *content_type,
+                        const char *sha256)
 {
     int ret = 0;
     char *copy = NULL;

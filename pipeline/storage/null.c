@@ -19,7 +19,8 @@ static int null_open(cl_storage *st, const char *location)
     return cl_storage_private_staging(st, "null");
 }
 
-static int null_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+static int null_publish(cl_storage *st, const char *local, const char *rel, const char *content_type,
+                        const char *sha256)
 {
     return !st->keep_local && unlink(local) < 0 ? AVERROR(errno) : 0;
 }

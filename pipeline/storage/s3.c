@@ -3,10 +3,11 @@
  * file of the library that includes curl.h. Requests are signed with our
  * own SigV4 (s3_sign.c); one easy handle is reused so that connections are.
  *
- * publish: sha256 of the staged file → HEAD the object; when its
- *          x-amz-meta-sha256 is the same, nothing is sent → single PUT up
- *          to the multipart threshold (16 MiB), multipart upload above it
- *          (aborted on failure) → the staged file is removed.
+ * publish: sha256 of the staged file (unless the caller already has it)
+ *          → HEAD the object; when its x-amz-meta-sha256 is the same,
+ *          nothing is sent → single PUT up to the multipart threshold
+ *          (16 MiB), multipart upload above it (aborted on failure) → the
+ *          staged file is removed.
  * read:    GET, capped; 404 → AVERROR(ENOENT).
  * stat:    HEAD → Content-Length; 404 → AVERROR(ENOENT).
  * Every request is retried with exponential backoff and jitter on connection
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -578,7 +580,8 @@ static int put_single(cl_storage *st, const char *key, int fd, int64_t size, con
     return ret;
 }
 
-static int s3_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+static int s3_publish(cl_storage *st, const char *local, const char *rel, const char *content_type,
+                      const char *known_sha256)
 {
     s3_priv *p = st->priv;
     char sha[65], what[1024];
@@ -587,7 +590,11 @@ static int s3_publish(cl_storage *st, const char *local, const char *rel, const 
     char *key = object_key(p, rel, "upload", what);
     if (!key)
         return AVERROR(ENOMEM);
-    if ((ret = cl_sha256_file(local, sha, &size)) < 0) {
+    struct stat sb;
+    if (known_sha256 && strlen(known_sha256) == 64 && stat(local, &sb) == 0) { /* hashed by the caller */
+        memcpy(sha, known_sha256, 65);
+        size = sb.st_size;
+    } else if ((ret = cl_sha256_file(local, sha, &size)) < 0) {
         ret = cl_fail(st->c, CLIPLINE_ERROR_STORAGE, "%s: cannot read %s: %s", what, local,
                       clipline_strerror(ret));
         goto end;

@@ -83,10 +83,11 @@ static void take_turn(cl_storage *st, int take)
         (take ? pthread_mutex_lock : pthread_mutex_unlock)(&st->lock);
 }
 
-int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type)
+int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type,
+                       const char *sha256)
 {
     take_turn(st, 1);
-    int ret = st->ops->publish(st, local, rel, content_type);
+    int ret = st->ops->publish(st, local, rel, content_type, sha256);
     take_turn(st, 0);
     return ret;
 }

@@ -22,8 +22,10 @@ typedef struct cl_storage_ops {
     size_t priv_size;
     int (*open)(cl_storage *st, const char *location);
     /* moves the finished local file to `rel` (relative path), or copies it
-     * when keep_local is set */
-    int (*publish)(cl_storage *st, const char *local, const char *rel, const char *content_type);
+     * when keep_local is set; sha256 is the file's hex SHA-256 when the
+     * caller already knows it (NULL: the backend hashes it if it needs to) */
+    int (*publish)(cl_storage *st, const char *local, const char *rel, const char *content_type,
+                   const char *sha256);
     /* reads a small object (manifests); AVERROR(ENOENT) when absent */
     int (*read)(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
     /* size of an object; AVERROR(ENOENT) when absent */
@@ -55,7 +57,8 @@ struct cl_storage {
 int cl_storage_open(clipline_context *c, const char *dest, cl_storage **st);
 void cl_storage_close(cl_storage **st);
 
-int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type);
+int cl_storage_publish(cl_storage *st, const char *local, const char *rel, const char *content_type,
+                       const char *sha256);
 int cl_storage_read(cl_storage *st, const char *rel, size_t cap, char **buf, size_t *len);
 int cl_storage_stat(cl_storage *st, const char *rel, int64_t *bytes);
 int cl_storage_remove(cl_storage *st, const char *rel);

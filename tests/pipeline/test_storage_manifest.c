@@ -29,7 +29,7 @@ static void test_file_backend(clipline_context *c)
     CHECK_INT(cl_write_file_atomic(stage, "hello", 5), 0);
     int64_t bytes = -1;
     CHECK_INT(cl_storage_stat(st, "iv/clip/clip.web-720p.mp4", &bytes), AVERROR(ENOENT));
-    CHECK_INT(cl_storage_publish(st, stage, "iv/clip/clip.web-720p.mp4", "video/mp4"), 0);
+    CHECK_INT(cl_storage_publish(st, stage, "iv/clip/clip.web-720p.mp4", "video/mp4", NULL), 0);
     CHECK_INT(cl_storage_stat(st, "iv/clip/clip.web-720p.mp4", &bytes), 0);
     CHECK_INT(bytes, 5);
     CHECK(access(stage, F_OK) != 0); /* moved, not copied */
@@ -59,7 +59,7 @@ static void test_other_backends(clipline_context *c)
     if (st) {
         char *stage = cl_storage_staging_path(st, "a/b.mp4");
         CHECK_INT(cl_write_file_atomic(stage, "x", 1), 0);
-        CHECK_INT(cl_storage_publish(st, stage, "a/b.mp4", "video/mp4"), 0);
+        CHECK_INT(cl_storage_publish(st, stage, "a/b.mp4", "video/mp4", NULL), 0);
         CHECK(access(stage, F_OK) != 0);
         CHECK_INT(cl_storage_stat(st, "a/b.mp4", NULL), AVERROR(ENOENT));
         free(stage);

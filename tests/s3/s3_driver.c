@@ -82,7 +82,7 @@ static int publish_copy(clipline_context *c, cl_storage *st, const char *file, c
         return AVERROR(EIO);
     }
     const char *ct = strstr(rel, ".json") ? "application/json" : "video/mp4";
-    int ret = cl_storage_publish(st, staged, rel, ct);
+    int ret = cl_storage_publish(st, staged, rel, ct, NULL);
     if (ret < 0) {
         fprintf(stderr, "s3_driver: publish %s: %s\n", rel, clipline_error_detail(c));
         unlink(staged);
