@@ -58,13 +58,16 @@ int cli_cmd_init(const cli_args *a);
 /* leaks.c: CLIPLINE_CHECK_LEAKS=1 (a diagnostic for tests) */
 #define CLI_LEAK_MAX 1024
 typedef struct cli_leaks {
+    int wanted;             /* CLIPLINE_CHECK_LEAKS is set */
     int nb_fds, nb_threads; /* -1: /proc/self not readable */
     int fds[CLI_LEAK_MAX], threads[CLI_LEAK_MAX];
 } cli_leaks;
-int cli_leak_check_wanted(void);
-void cli_leak_snapshot(cli_leaks *l);
-/* Prints both figures; returns `code`, or CLI_EXIT_LEAKED with each new fd and thread listed. */
-int cli_leak_check(const cli_leaks *start, int code);
+/* Before the context is opened: notes what is open, if the check is wanted. */
+void cli_leak_begin(cli_leaks *start);
+/* After it is closed: `code` when the check is not wanted; otherwise prints
+ * both figures and returns `code`, or CLI_EXIT_LEAKED with each new fd and
+ * thread listed. */
+int cli_leak_end(const cli_leaks *start, int code);
 
 /* progress.c */
 int cli_progress_setup(const char *mode, clipline_settings *s); /* -1: bad mode */

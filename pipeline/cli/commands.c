@@ -56,10 +56,8 @@ static int parse_shard(clipline_context *ctx, const char *text, clipline_run_opt
 static int run_or_plan(const cli_args *a, int dry_run)
 {
     clipline_context *ctx = NULL;
-    int check_leaks = cli_leak_check_wanted();
     cli_leaks start;
-    if (check_leaks)
-        cli_leak_snapshot(&start);
+    cli_leak_begin(&start);
     int ret = cli_open(a, &ctx);
     if (ret < 0)
         return CLI_EXIT_CONFIG;
@@ -89,7 +87,7 @@ static int run_or_plan(const cli_args *a, int dry_run)
         code = CLI_EXIT_TRANSIENT;
     }
     cli_close(&ctx);
-    return check_leaks ? cli_leak_check(&start, code) : code;
+    return cli_leak_end(&start, code);
 }
 
 int cli_cmd_publish(const cli_args *a)
@@ -107,10 +105,8 @@ int cli_cmd_publish(const cli_args *a)
 
 int cli_cmd_upload(const cli_args *a)
 {
-    int check_leaks = cli_leak_check_wanted();
     cli_leaks start;
-    if (check_leaks)
-        cli_leak_snapshot(&start);
+    cli_leak_begin(&start);
     clipline_context *ctx = NULL;
     if (cli_open(a, &ctx) < 0)
         return CLI_EXIT_CONFIG;
@@ -126,7 +122,7 @@ int cli_cmd_upload(const cli_args *a)
     if (ret == CLIPLINE_ERROR_STORAGE)
         code = CLI_EXIT_TRANSIENT; /* only the destination failed: the same command again may pass */
     cli_close(&ctx);
-    return check_leaks ? cli_leak_check(&start, code) : code;
+    return cli_leak_end(&start, code);
 }
 
 int cli_cmd_watch(const cli_args *a)

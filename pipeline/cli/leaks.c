@@ -15,11 +15,6 @@
 
 #include "cli.h"
 
-int cli_leak_check_wanted(void)
-{
-    const char *v = getenv("CLIPLINE_CHECK_LEAKS");
-    return v && *v && strcmp(v, "0");
-}
 
 /* The numbered entries of a /proc folder (fds or thread ids), without the
  * descriptor that reads it; the first `max` are kept in `ids`. */
@@ -44,7 +39,7 @@ static int proc_entries(const char *dir, int *ids, int max)
     return n;
 }
 
-void cli_leak_snapshot(cli_leaks *l)
+static void snapshot(cli_leaks *l)
 {
     l->nb_fds = proc_entries("/proc/self/fd", l->fds, CLI_LEAK_MAX);
     l->nb_threads = proc_entries("/proc/self/task", l->threads, CLI_LEAK_MAX);
@@ -78,10 +73,20 @@ static void describe(int id, int link, char *out, size_t outsz)
     out[strcspn(out, "\n")] = '\0';
 }
 
-int cli_leak_check(const cli_leaks *start, int code)
+void cli_leak_begin(cli_leaks *start)
 {
+    const char *v = getenv("CLIPLINE_CHECK_LEAKS");
+    start->wanted = v && *v && strcmp(v, "0");
+    if (start->wanted)
+        snapshot(start);
+}
+
+int cli_leak_end(const cli_leaks *start, int code)
+{
+    if (!start->wanted)
+        return code;
     cli_leaks end;
-    cli_leak_snapshot(&end);
+    snapshot(&end);
     fprintf(stderr, "clipline: leak check: %d file descriptors and %d threads at the start, %d and %d at the end\n",
             start->nb_fds, start->nb_threads, end.nb_fds, end.nb_threads);
     if (start->nb_fds < 0 || end.nb_fds < 0 || start->nb_threads < 0 || end.nb_threads < 0) {
