@@ -15,7 +15,6 @@
 
 #include "cli.h"
 
-
 /* The numbered entries of a /proc folder (fds or thread ids), without the
  * descriptor that reads it; the first `max` are kept in `ids`. */
 static int proc_entries(const char *dir, int *ids, int max)
